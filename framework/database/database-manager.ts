@@ -1,0 +1,93 @@
+import { mkdirSync } from 'node:fs'
+import { dirname, isAbsolute, join } from 'node:path'
+import type { Knex } from 'knex'
+import type { ConnectionConfig, DatabaseConfig } from './config.ts'
+import { UnknownDatabaseConnectionError } from './errors.ts'
+
+/**
+ * Knex connections by name, built on first use and cached. knex and the database client libraries are
+ * imported only then, so commands that never touch a database never load them.
+ */
+export class DatabaseManager {
+  private readonly connections = new Map<string, Promise<Knex>>()
+
+  constructor(
+    private readonly config: DatabaseConfig,
+    private readonly basePath: string,
+  ) {}
+
+  get defaultConnection(): string {
+    return this.config.default
+  }
+
+  connectionNames(): string[] {
+    return Object.keys(this.config.connections)
+  }
+
+  connectionConfig(name = this.config.default): ConnectionConfig {
+    const config = this.config.connections[name]
+    if (!config) throw new UnknownDatabaseConnectionError(name, this.connectionNames())
+    return config
+  }
+
+  connection(name = this.config.default): Promise<Knex> {
+    let connection = this.connections.get(name)
+    if (!connection) {
+      connection = this.open(this.connectionConfig(name))
+      this.connections.set(name, connection)
+      connection.catch(() => this.connections.delete(name))
+    }
+    return connection
+  }
+
+  async close(): Promise<void> {
+    const open = [...this.connections.values()]
+    this.connections.clear()
+    await Promise.all(open.map(async (pending) => (await pending.catch(() => undefined))?.destroy()))
+  }
+
+  private async open(config: ConnectionConfig): Promise<Knex> {
+    const { default: knex } = await import('knex')
+    return knex(this.knexConfig(config))
+  }
+
+  /** The knex configuration for a connection; exported for tools that need a raw client. */
+  knexConfig(config: ConnectionConfig): Knex.Config {
+    if (config.driver === 'sqlite') {
+      const filename = config.database === ':memory:' || isAbsolute(config.database) ? config.database : join(this.basePath, config.database)
+      if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true })
+      const busyTimeout = config.busyTimeout ?? 5000
+      const foreignKeys = config.foreignKeys !== false
+      return {
+        client: 'better-sqlite3',
+        connection: { filename },
+        useNullAsDefault: true,
+        pool: {
+          min: 1,
+          max: 1,
+          afterCreate(conn: { pragma(sql: string): unknown }, done: (error: Error | null, conn: unknown) => void) {
+            // WAL lets readers and one writer work at once; busy_timeout makes writers wait instead of SQLITE_BUSY.
+            try {
+              conn.pragma('journal_mode = WAL')
+              conn.pragma('synchronous = NORMAL')
+              conn.pragma(`busy_timeout = ${busyTimeout}`)
+              conn.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`)
+              done(null, conn)
+            } catch (error) {
+              done(error as Error, conn)
+            }
+          },
+        },
+      }
+    }
+    const connection = config.url
+      ? config.url
+      : { host: config.host, port: config.port, database: config.database, user: config.username, password: config.password }
+    return {
+      client: config.driver === 'pgsql' ? 'pg' : 'mysql2',
+      connection,
+      pool: { min: config.pool?.min ?? 0, max: config.pool?.max ?? 10 },
+      ...(config.driver === 'pgsql' && config.schema ? { searchPath: [config.schema] } : {}),
+    }
+  }
+}

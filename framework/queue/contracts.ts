@@ -1,0 +1,112 @@
+/**
+ * The contracts of the queue: what a driver stores and hands out, and what a job sees while it runs.
+ * Drivers store; the worker decides (retries, backoff, failing and events live once, in the worker).
+ */
+
+/** The JSON every driver stores, byte for byte as the codec wrote it. */
+export interface JobPayload {
+  uuid: string
+  /** The registered job name (the registry maps it to a class). Never a module path. */
+  job: string
+  /** For humans: queue:failed, logs. Usually equals `job`. */
+  displayName: string
+  /** The job's own properties, encoded by the payload codec. */
+  data: unknown
+  maxTries: number | null
+  maxExceptions: number | null
+  /** Seconds before each retry; the last value repeats. */
+  backoff: number[] | null
+  /** Seconds an attempt may run. */
+  timeout: number | null
+  /** Unix time (seconds) after which the job is not retried. */
+  retryUntil: number | null
+  failOnTimeout: boolean
+  /** Unix time (ms) of dispatch. */
+  pushedAt: number
+  /** Later modules add chain/batch/signature fields; readers must ignore what they do not know. */
+  [extra: string]: unknown
+}
+
+export interface PushOptions {
+  /** Seconds to wait before the job becomes available. */
+  delay?: number
+}
+
+/** One queue connection as a driver sees it: raw payload strings in, reservations out. */
+export interface QueueDriver {
+  readonly connectionName: string
+  /** Stores one payload on `queue` (the connection's default when omitted); returns its id. */
+  pushRaw(payload: string, queue?: string, options?: PushOptions): Promise<string>
+  /** Stores many payloads in as few round trips as the server allows; returns their ids in order. */
+  bulkRaw(payloads: string[], queue?: string, options?: PushOptions): Promise<string[]>
+  /**
+   * Reserves up to `max` available jobs of one queue, atomically: no job is handed to two workers while
+   * its reservation is live. Each reservation increments the job's attempts. Expired reservations
+   * (older than retry_after) become available again here.
+   */
+  pop(queue: string, max?: number): Promise<ReservedJob[]>
+  /** Jobs waiting, delayed or reserved on `queue`. */
+  size(queue?: string): Promise<number>
+  /** Deletes every job of `queue`; returns how many. */
+  clear(queue?: string): Promise<number>
+  /**
+   * Resolves when a job may have become available on one of `queues`, or after `timeoutMs`, or when
+   * `signal` aborts. Drivers with a server-side wake-up (LISTEN/NOTIFY, blocking pops) use it; the
+   * default is a plain sleep.
+   */
+  waitForJobs?(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void>
+  /** Closes connections the driver opened itself. */
+  close(): Promise<void>
+}
+
+/** A job handed to one worker. Acknowledged by its reservation token, never by its payload's bytes. */
+export interface ReservedJob {
+  readonly id: string
+  readonly queue: string
+  readonly connectionName: string
+  /** The payload exactly as stored. */
+  readonly rawBody: string
+  /** Times this job has been reserved, this reservation included. */
+  readonly attempts: number
+  readonly reservationToken: string
+  /** Acknowledges success: removes the job. */
+  delete(): Promise<void>
+  /** Puts the job back, available after `delaySeconds`. */
+  release(delaySeconds: number): Promise<void>
+  /** Extends the reservation by the connection's retry_after (lease renewal). */
+  touch?(): Promise<void>
+}
+
+/** What a running job sees as `this.job`. */
+export interface JobContext {
+  readonly id: string
+  readonly uuid: string
+  readonly queue: string
+  readonly connection: string
+  readonly attempts: number
+  /** Aborted when the attempt times out or the worker is stopping hard. */
+  readonly signal: AbortSignal
+}
+
+export interface FailedJobRecord {
+  id: number
+  uuid: string
+  connection: string
+  queue: string
+  payload: string
+  exception: string
+  failedAt: Date
+}
+
+/** Where finally failed jobs are kept (failed_jobs); queue:failed/retry/forget/flush read it. */
+export interface FailedJobStore {
+  log(record: { uuid: string; connection: string; queue: string; payload: string; exception: string }): Promise<number>
+  all(options?: { queue?: string }): Promise<FailedJobRecord[]>
+  /** By numeric id or uuid. */
+  find(idOrUuid: string): Promise<FailedJobRecord | null>
+  /** Deletes and returns the record in one step, so two concurrent retries re-enqueue it once. */
+  take(idOrUuid: string): Promise<FailedJobRecord | null>
+  forget(idOrUuid: string): Promise<boolean>
+  /** Deletes all, or those older than `hours`; returns how many. */
+  flush(hours?: number): Promise<number>
+}

@@ -1,0 +1,1 @@
+export const KILN_VERSION = '0.1.0'

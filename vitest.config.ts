@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Suites share real database servers; each file uses its own tables or databases.
+    fileParallelism: true,
+    pool: 'forks',
+  },
+})
