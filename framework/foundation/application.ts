@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { KilnError } from '../support/errors.ts'
 import { Container } from './container.ts'
@@ -49,7 +49,7 @@ export class Application extends Container<Services> {
   static async create(options: ApplicationOptions): Promise<Application> {
     if (options.loadEnv !== false) loadEnvFile(join(options.basePath, '.env'))
     const loaded = await loadConfigFiles(join(options.basePath, 'config'))
-    const app = new Application(options.basePath, deepMerge(loaded, options.config ?? {}))
+    const app = new Application(resolve(options.basePath), deepMerge(loaded, options.config ?? {}))
     for (const provider of frameworkProviders) provider.register(app)
     current = app
     return app

@@ -1,18 +1,7 @@
-import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { generateKey, setEnvValue } from '../../support/app-key.ts'
 import { Command } from '../command.ts'
 import { CommandFailedError } from '../errors.ts'
-
-export function generateKey(): string {
-  return `base64:${randomBytes(32).toString('base64')}`
-}
-
-/** Writes `APP_KEY=` into an .env text, replacing an existing line or appending one. */
-export function setEnvValue(text: string, key: string, value: string): string {
-  const line = `${key}=${value}`
-  const pattern = new RegExp(`^${key}=.*$`, 'm')
-  return pattern.test(text) ? text.replace(pattern, line) : `${text.replace(/\n?$/, '\n')}${line}\n`
-}
 
 export default class KeyGenerateCommand extends Command {
   static override commandName = 'key:generate'
