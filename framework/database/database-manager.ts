@@ -48,7 +48,7 @@ export class DatabaseManager {
 
   private async open(config: ConnectionConfig): Promise<Knex> {
     const { default: knex } = await import('knex')
-    return knex(this.knexConfig(config))
+    return knex({ ...this.knexConfig(config), log: knexLog })
   }
 
   /** The knex configuration for a connection; exported for tools that need a raw client. */
@@ -90,4 +90,16 @@ export class DatabaseManager {
       ...(config.driver === 'pgsql' && config.schema ? { searchPath: [config.schema] } : {}),
     }
   }
+}
+
+/**
+ * knex prints every failed connection attempt with its stack to stdout. The same error also rejects the
+ * query that needed the connection, and that is where it is reported (one line, see connection-check.ts),
+ * so those warnings are dropped; other warnings go to stderr.
+ */
+const knexLog = {
+  warn(message: unknown) {
+    if (typeof message === 'string' && message.startsWith('Acquire connection error')) return
+    process.stderr.write(`knex: ${String(message)}\n`)
+  },
 }
