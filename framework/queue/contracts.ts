@@ -30,6 +30,11 @@ export interface JobPayload {
 export interface PushOptions {
   /** Seconds to wait before the job becomes available. */
   delay?: number
+  /**
+   * The knex transaction the dispatch ran in (`PendingDispatch.withTransaction`). The database driver
+   * inserts the job inside it, so a rollback removes the job too; other drivers ignore it.
+   */
+  transaction?: unknown
 }
 
 /** One queue connection as a driver sees it: raw payload strings in, reservations out. */

@@ -1,0 +1,115 @@
+/**
+ * The command bus (service `bus`): decides where a dispatched job goes. A QueuedJob goes to its queue
+ * connection; a plain Job, or any job dispatched with dispatchSync, runs now, in this process, through
+ * the sync driver and so through the same pipeline as the worker (middleware, tries, failed() hook).
+ */
+import type { Application } from '../foundation/application.ts'
+import type { QueueDriver } from '../queue/contracts.ts'
+import { JobQueued } from '../queue/events.ts'
+import { isQueued, type Job } from '../queue/job.ts'
+import { decodePayload, encodeJob } from '../queue/payload-codec.ts'
+import type { DispatchOptions } from '../queue/pending-dispatch.ts'
+import { committed, type TransactionLike } from './after-commit.ts'
+
+export class Dispatcher {
+  private syncDriver: Promise<QueueDriver> | undefined
+
+  constructor(private readonly app: Application) {}
+
+  /** Queues or runs `job`; yields the driver's job id, or null when the push waits for a commit. */
+  dispatch(job: Job, options: DispatchOptions = {}): Promise<string | null> {
+    return options.sync || !isQueued(job) ? this.dispatchNow(job, options) : this.dispatchToQueue(job, options)
+  }
+
+  /** Stores `job` on its queue connection (after the transaction commits, when asked to). */
+  async dispatchToQueue(job: Job, options: DispatchOptions = {}): Promise<string | null> {
+    const manager = this.app.make('queue')
+    const connection = options.connection ?? job.connection ?? manager.defaultConnection
+    const config = manager.connectionConfig(connection)
+    const { payload, queue } = await this.prepare(job, connection, options.queue)
+    const delay = delaySeconds(options.delay ?? job.delay)
+    const afterCommit = options.afterCommit ?? job.afterCommit ?? ('after_commit' in config && config.after_commit === true)
+    const transaction = options.transaction
+    // A transaction already finished at dispatch time leaves nothing to wait for (Laravel: no open transaction).
+    if (transaction && afterCommit && !transaction.isCompleted()) {
+      this.pushAfterCommit(transaction, () => this.push(connection, queue, payload, delay, job))
+      return null
+    }
+    return this.push(connection, queue, payload, delay, job, transaction)
+  }
+
+  /** Stores `job` on `connection` now, whatever its afterCommit setting (Queue.push / Queue.later). */
+  async pushJob(job: Job, connection: string, queue?: string, delay: number | Date = 0): Promise<string> {
+    const prepared = await this.prepare(job, connection, queue)
+    return this.push(connection, prepared.queue, prepared.payload, delaySeconds(delay), job)
+  }
+
+  /** Stores several jobs on one queue in as few round trips as the driver allows; yields their ids in order. */
+  async bulk(jobs: Job[], connection: string, queue?: string): Promise<string[]> {
+    const manager = this.app.make('queue')
+    const target = queue ?? manager.defaultQueue(connection)
+    // Every job is encoded before any is stored, so one bad job refuses the whole batch.
+    const payloads: string[] = []
+    for (const job of jobs) payloads.push((await this.prepare(job, connection, target)).payload)
+    const ids = await (await manager.connection(connection)).bulkRaw(payloads, target)
+    const events = this.app.make('events')
+    for (const [i, id] of ids.entries()) await events.dispatch(new JobQueued(connection, target, id, decodePayload(payloads[i] ?? ''), jobs[i] ?? null, 0))
+    return ids
+  }
+
+  /** Runs `job` now through the worker pipeline; a failure is thrown to the caller. */
+  async dispatchNow(job: Job, options: DispatchOptions = {}): Promise<string> {
+    ;(await this.app.make('jobs').ready()).ensure(job)
+    const { payload } = encodeJob(job)
+    const driver = await (this.syncDriver ??= this.openSyncDriver())
+    return driver.pushRaw(payload, options.queue ?? job.queue ?? 'default')
+  }
+
+  /** Pushes an encoded payload and announces it with JobQueued. */
+  async push(connection: string, queue: string, payload: string, delay: number, job: Job | null, transaction?: TransactionLike): Promise<string> {
+    const driver = await this.app.make('queue').connection(connection)
+    const id = await driver.pushRaw(payload, queue, { ...(delay > 0 ? { delay } : {}), ...(transaction ? { transaction } : {}) })
+    await this.app.make('events').dispatch(new JobQueued(connection, queue, id, decodePayload(payload), job, delay))
+    return id
+  }
+
+  /** Encodes `job` for `connection` and picks its queue. */
+  private async prepare(job: Job, connection: string, queue?: string): Promise<{ payload: string; queue: string }> {
+    const manager = this.app.make('queue')
+    // A sync connection runs the job here, by name: make sure this process knows the class.
+    if (manager.connectionConfig(connection).driver === 'sync') (await this.app.make('jobs').ready()).ensure(job)
+    return { payload: encodeJob(job).payload, queue: queue ?? job.queue ?? manager.defaultQueue(connection) }
+  }
+
+  async close(): Promise<void> {
+    const driver = this.syncDriver
+    this.syncDriver = undefined
+    await (await driver?.catch(() => undefined))?.close()
+  }
+
+  /** Its own sync driver, not the `queue` service's, so Queue.fake() leaves plain Jobs running as in Laravel. */
+  private async openSyncDriver(): Promise<QueueDriver> {
+    const { createSyncQueue } = await import('../queue/drivers/sync.ts')
+    return createSyncQueue('sync', { driver: 'sync' }, this.app)
+  }
+
+  private pushAfterCommit(transaction: TransactionLike, push: () => Promise<string>): void {
+    void committed(transaction).then(async (kept) => {
+      if (!kept) return // rolled back: the job is never pushed
+      try {
+        await push()
+      } catch (error) {
+        // The caller has moved on; the log is the only place left to report a push that failed after commit.
+        this.app.make('log').error({ err: error }, 'A job dispatched with afterCommit could not be pushed after the commit')
+      }
+    })
+  }
+}
+
+/** Seconds from now for a delay given as seconds or as a Date (never negative). */
+export function delaySeconds(delay: number | Date | undefined): number {
+  if (delay === undefined) return 0
+  if (delay instanceof Date) return Math.max(0, Math.ceil((delay.getTime() - Date.now()) / 1000))
+  if (!Number.isFinite(delay)) throw new RangeError(`A job delay must be a finite number of seconds, got ${delay}.`)
+  return Math.max(0, delay)
+}

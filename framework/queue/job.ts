@@ -1,0 +1,169 @@
+/**
+ * The base classes of every job. Queueing is decided at runtime (TypeScript interfaces are erased):
+ * a `Job` runs at once when dispatched, like a Laravel job without ShouldQueue; a `QueuedJob` goes to a
+ * queue. A job's data is its enumerable own properties minus the settings below; they travel through
+ * the payload codec, so they must be plain data.
+ */
+import type { JobContext } from './contracts.ts'
+import { JobNotRunningError } from './errors.ts'
+import { ManuallyFailedError } from './worker/errors.ts'
+import { PendingDispatch } from './pending-dispatch.ts'
+
+/**
+ * Wraps a job's handle(): `await next()` runs the rest of the pipeline (Laravel's job middleware). Not
+ * calling next() skips the job. The result is awaited and otherwise ignored.
+ */
+export interface JobMiddleware {
+  handle(job: Job, next: () => Promise<void>): unknown
+}
+
+/** What `this.release()`, `this.delete()` and `this.fail()` recorded during one run; the worker reads it. */
+export interface JobRuntimeState {
+  released: number | null
+  deleted: boolean
+  failed: Error | null
+}
+
+/** Instance properties that configure a job rather than carry its data. */
+export const JOB_SETTING_KEYS = [
+  'tries',
+  'backoff',
+  'timeout',
+  'maxExceptions',
+  'failOnTimeout',
+  'connection',
+  'queue',
+  'delay',
+  'afterCommit',
+  'job',
+] as const
+
+/** A job class as the registry and codec see it: any concrete subclass, whatever its constructor. */
+export type JobClass<T extends Job = Job> = (abstract new (...args: never[]) => T) & { jobName?: string; readonly prototype: T }
+
+type Condition = boolean | (() => boolean)
+
+interface Runtime {
+  context: JobContext
+  state: JobRuntimeState
+}
+
+const runtimes = new WeakMap<Job, Runtime>()
+
+export abstract class Job {
+  /** The name payloads carry for this class; the class name unless set. Must be unique across jobs. */
+  static jobName?: string
+
+  // Settings are `declare`d so that instances carry none of them unless a subclass sets them.
+  /** Attempts before the job fails for good (the worker's --tries when unset; 0 = unlimited). */
+  declare tries?: number
+  /** Seconds before each retry; an array gives one value per retry, the last repeating. */
+  declare backoff?: number | number[]
+  /** Seconds an attempt may run before it counts as failed. */
+  declare timeout?: number
+  /** Thrown errors tolerated before failing (releases do not count). */
+  declare maxExceptions?: number
+  /** Fail at once (no retry) when an attempt times out. */
+  declare failOnTimeout?: boolean
+  /** The queue connection (config/queue.ts) this job goes to unless the dispatch names one. */
+  declare connection?: string
+  declare queue?: string
+  /** Seconds before the job becomes available. */
+  declare delay?: number
+  /** Push only once the transaction it is dispatched in commits (see PendingDispatch.withTransaction). */
+  declare afterCommit?: boolean
+
+  /** The time after which the job is no longer retried (replaces `tries`). */
+  retryUntil?(): Date
+  /** Called once, when the job has failed for good. */
+  failed?(error: Error): Promise<void> | void
+  middleware?(): JobMiddleware[]
+
+  abstract handle(): Promise<void> | void
+
+  /** The reservation this run belongs to: id, uuid, queue, connection, attempts and the timeout signal. */
+  get job(): JobContext {
+    const runtime = runtimes.get(this)
+    if (!runtime) throw new JobNotRunningError(jobNameOf(this))
+    return runtime.context
+  }
+
+  /** Times the job has been reserved, this run included (1 when it is not running on a queue). */
+  attempts(): number {
+    return runtimes.get(this)?.context.attempts ?? 1
+  }
+
+  /** Puts the job back on its queue, available again after `seconds`. */
+  release(seconds = 0): void {
+    const state = runtimes.get(this)?.state
+    if (state) state.released = Math.max(0, seconds)
+  }
+
+  /** Removes the job from its queue without running it again. */
+  delete(): void {
+    const state = runtimes.get(this)?.state
+    if (state) state.deleted = true
+  }
+
+  /** Fails the job for good: no retries; its failed() hook runs. */
+  fail(error?: Error | string): void {
+    const state = runtimes.get(this)?.state
+    const reason = typeof error === 'string' ? new Error(error) : (error ?? new ManuallyFailedError(jobNameOf(this)))
+    if (!state) throw reason
+    state.failed = reason
+  }
+
+  /** `await SendWelcomeEmail.dispatch(user)`: queues it (QueuedJob) or runs it now (Job); yields the job id. */
+  static dispatch<T extends Job, A extends unknown[]>(this: new (...args: A) => T, ...args: A): PendingDispatch {
+    return new PendingDispatch(new this(...args))
+  }
+
+  /** Runs the job now, in this process, through the worker's pipeline, even if it is a QueuedJob. */
+  static dispatchSync<T extends Job, A extends unknown[]>(this: new (...args: A) => T, ...args: A): PendingDispatch {
+    return new PendingDispatch(new this(...args), { sync: true })
+  }
+
+  /** Dispatches only when `condition` holds; the job is not even constructed otherwise (yields null). */
+  static dispatchIf<T extends Job, A extends unknown[]>(this: new (...args: A) => T, condition: Condition, ...args: A): PendingDispatch<string | null> {
+    return evaluate(condition) ? new PendingDispatch<string | null>(new this(...args)) : PendingDispatch.skipped()
+  }
+
+  static dispatchUnless<T extends Job, A extends unknown[]>(this: new (...args: A) => T, condition: Condition, ...args: A): PendingDispatch<string | null> {
+    return evaluate(condition) ? PendingDispatch.skipped() : new PendingDispatch<string | null>(new this(...args))
+  }
+}
+
+/** The runtime queue marker (Laravel's ShouldQueue): dispatching a QueuedJob stores it on a queue. */
+export abstract class QueuedJob extends Job {
+  /** Marker read at runtime; see isQueued(). */
+  static readonly shouldQueue = true
+}
+
+/** Whether a job goes to a queue when dispatched (it extends QueuedJob). */
+export function isQueued(job: Job): boolean {
+  return job instanceof QueuedJob
+}
+
+export function isJobClass(value: unknown): value is JobClass {
+  return typeof value === 'function' && value.prototype instanceof Job
+}
+
+/** The name a job is registered and stored under. */
+export function jobNameOf(job: Job | JobClass): string {
+  const cls = (job instanceof Job ? job.constructor : job) as JobClass
+  return Object.hasOwn(cls, 'jobName') && cls.jobName ? cls.jobName : cls.name
+}
+
+/**
+ * Attaches a run's context to a job instance (called by the worker pipeline before handle()). The
+ * returned state is filled by this.release() / this.delete() / this.fail() during the run.
+ */
+export function bindJobRuntime(job: Job, context: JobContext): JobRuntimeState {
+  const state: JobRuntimeState = { released: null, deleted: false, failed: null }
+  runtimes.set(job, { context, state })
+  return state
+}
+
+function evaluate(condition: Condition): boolean {
+  return typeof condition === 'function' ? condition() : condition
+}
