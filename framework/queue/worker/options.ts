@@ -20,7 +20,7 @@ export interface WorkerOptions {
   maxJobs: number
   /** Stop after this many seconds (0 = no limit). */
   maxTime: number
-  /** Stop when the process uses more than this many megabytes (resident set). */
+  /** Stop (exit code 12) when JavaScript heap + buffers exceed this many megabytes. */
   memory: number
   /** Seconds to rest after each job. */
   rest: number

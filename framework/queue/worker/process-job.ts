@@ -1,0 +1,272 @@
+import type { Application } from '../../foundation/application.ts'
+import { describeError, isKilnError } from '../../support/errors.ts'
+import type { JobPayload, ReservedJob } from '../contracts.ts'
+import { JobExceptionOccurred, JobFailed, JobProcessed, JobProcessing, JobReleasedAfterException, JobTimedOut } from '../events.ts'
+import { bindJobRuntime, type Job, type JobRuntimeState } from '../job.ts'
+import { decodePayload, hydrateJob } from '../payload-codec.ts'
+import { decide, type Decision, type Outcome } from './decide.ts'
+import { TimeoutExceededError } from './errors.ts'
+import { exceptionCounter } from './exception-counter.ts'
+import type { WorkerOptions } from './options.ts'
+import type { Watchdog } from './watchdog.ts'
+
+/**
+ * The one pipeline every job goes through, on a worker or the sync driver:
+ * decode -> registry -> hydrate -> bind runtime -> middleware -> handle() -> decide -> delete | release | fail.
+ * Drivers only store; what happens to an attempt is decided once, in decide().
+ */
+export async function processJob(app: Application, reserved: ReservedJob, options: WorkerOptions, hooks: ProcessHooks = {}): Promise<ProcessResult> {
+  const started = performance.now()
+  const prepared = await prepare(app, reserved)
+  const result = (decision: Decision, error: Error | null, abandoned = false): ProcessResult => ({
+    jobName: prepared.jobName,
+    decision,
+    error,
+    durationMs: performance.now() - started,
+    abandoned,
+  })
+
+  if (!prepared.ok) {
+    // Unknown job or unreadable payload: failed at once, byte for byte, without a stack trace.
+    const decision = decide({ ...policy(null, options, reserved, hooks), jobName: prepared.jobName, outcome: { kind: 'unprocessable', error: prepared.error } })
+    await carryOut(app, reserved, decision, null, null, hooks)
+    if (hooks.rethrow) throw prepared.error
+    return result(decision, prepared.error)
+  }
+
+  const { payload, job, jobName } = prepared
+  const claim = decide({ ...policy(payload, options, reserved, hooks), jobName, outcome: { kind: 'claimed' } })
+  if (claim.action === 'fail') {
+    await carryOut(app, reserved, claim, payload, job, hooks)
+    return result(claim, claim.error)
+  }
+
+  const attempt = await runAttempt(app, reserved, prepared, hooks.sync ? 0 : (payload.timeout ?? options.timeout), hooks)
+  const { outcome } = attempt
+  let exceptions = 0
+  if (outcome.kind === 'error') {
+    // Counted only for jobs with maxExceptions: a cache round trip per error is not free.
+    if (payload.maxExceptions) exceptions = await exceptionCounter(app).increment(payload.uuid)
+    await app.make('events').dispatch(new JobExceptionOccurred(reserved.connectionName, reserved, payload, outcome.error))
+  }
+  const decision = decide({ ...policy(payload, options, reserved, hooks), jobName, exceptions, outcome })
+  await carryOut(app, reserved, decision, payload, job, hooks)
+  await announce(app, reserved, payload, outcome, decision)
+
+  // The outcome is persisted; now, if the handler ignored its signal, give it a moment to settle. If it
+  // still has not, the caller must exit the process (a supervisor restarts it), as Laravel's worker does.
+  const abandoned = outcome.kind === 'timeout' && !(await settlesWithin(attempt.running, attempt.graceMs))
+  if (attempt.watch !== undefined) hooks.watchdog?.disarm(attempt.watch)
+  // Still the last resort while the process winds down: should exiting itself hang, the watchdog kills it.
+  if (abandoned) hooks.watchdog?.arm(Date.now() + ABANDONED_EXIT_MS)
+  if (hooks.rethrow && outcome.kind === 'error') throw outcome.error
+  const error = outcome.kind === 'error' || outcome.kind === 'timeout' ? outcome.error : decision.action === 'fail' ? decision.error : null
+  return result(decision, error, abandoned)
+}
+
+export interface ProcessHooks {
+  /** Guards attempts that block the event loop (see Watchdog). */
+  watchdog?: Watchdog
+  /** Milliseconds a timed-out handler gets to settle before the process must exit. */
+  graceMs?: number
+  /** Rethrow the handler's error (or why the payload cannot run) to the caller once the job is handled (the sync driver). */
+  rethrow?: boolean
+  /** One attempt only, whatever the job's tries (the sync driver, like Laravel's SyncQueue). */
+  sync?: boolean
+  /** Write finally failed jobs to the failed-job store (default true; the sync driver does not, like Laravel's). */
+  logFailed?: boolean
+}
+
+export interface ProcessResult {
+  /** The payload's display name (or a placeholder for an unreadable payload). */
+  jobName: string
+  decision: Decision
+  /** The attempt's error, if any. */
+  error: Error | null
+  durationMs: number
+  /** The handler timed out and had not settled after the grace period: the process must exit. */
+  abandoned: boolean
+}
+
+export const DEFAULT_GRACE_MS = 1000
+/** Extra time, beyond timeout + grace, for persisting the outcome before the watchdog kills the process. */
+const WATCHDOG_MARGIN_MS = 3000
+/** Time an abandoned worker gets to shut down cleanly before the watchdog kills it. */
+const ABANDONED_EXIT_MS = 10_000
+const TIMED_OUT = Symbol('timed out')
+
+type Prepared = { ok: true; jobName: string; payload: JobPayload; job: Job } | { ok: false; jobName: string; error: Error }
+
+interface Attempt {
+  outcome: Outcome
+  /** The handler's promise, which may outlive a timeout. */
+  running: Promise<Error | null>
+  graceMs: number
+  /** The watchdog deadline guarding this attempt, if any. */
+  watch: number | undefined
+}
+
+/** Runs handle() once, through the job's middleware, racing its timeout (which aborts this.job.signal). */
+async function runAttempt(app: Application, reserved: ReservedJob, prepared: Prepared & { ok: true }, timeout: number, hooks: ProcessHooks): Promise<Attempt> {
+  const { payload, job, jobName } = prepared
+  const events = app.make('events')
+  await events.dispatch(new JobProcessing(reserved.connectionName, reserved, payload))
+  const controller = new AbortController()
+  const state = bindJobRuntime(job, {
+    id: reserved.id,
+    uuid: payload.uuid,
+    queue: reserved.queue,
+    connection: reserved.connectionName,
+    attempts: reserved.attempts,
+    signal: controller.signal,
+  })
+  const graceMs = hooks.graceMs ?? DEFAULT_GRACE_MS
+  const watch = timeout > 0 ? hooks.watchdog?.arm(Date.now() + timeout * 1000 + graceMs + WATCHDOG_MARGIN_MS) : undefined
+  const running = runThroughMiddleware(job)
+  const settled = await raceTimeout(running, timeout)
+  if (settled !== TIMED_OUT) return { outcome: toOutcome(state, settled), running, graceMs, watch }
+
+  const error = new TimeoutExceededError(jobName, timeout)
+  controller.abort(error)
+  await events.dispatch(new JobTimedOut(reserved.connectionName, reserved, payload, error))
+  return { outcome: { kind: 'timeout', error }, running, graceMs, watch }
+}
+
+/** The events that follow a carried-out decision (JobFailed is fired where the failure is carried out). */
+async function announce(app: Application, reserved: ReservedJob, payload: JobPayload, outcome: Outcome, decision: Decision): Promise<void> {
+  const events = app.make('events')
+  if (decision.action === 'ack') await events.dispatch(new JobProcessed(reserved.connectionName, reserved, payload))
+  if (decision.action === 'release' && (outcome.kind === 'error' || outcome.kind === 'timeout')) {
+    await events.dispatch(new JobReleasedAfterException(reserved.connectionName, reserved, payload, decision.delay))
+  }
+}
+
+async function prepare(app: Application, reserved: ReservedJob): Promise<Prepared> {
+  let payload: JobPayload
+  try {
+    payload = decodePayload(reserved.rawBody)
+  } catch (error) {
+    return { ok: false, jobName: UNREADABLE, error: asError(error) }
+  }
+  try {
+    const registry = await app.make('jobs').ready()
+    return { ok: true, jobName: payload.displayName || payload.job, payload, job: hydrateJob(payload, registry) }
+  } catch (error) {
+    return { ok: false, jobName: payload.displayName || payload.job || UNREADABLE, error: asError(error) }
+  }
+}
+
+const UNREADABLE = 'Unreadable job'
+
+/** Runs job middleware (`handle(job, next)`) around handle(); errors come back as values. */
+async function runThroughMiddleware(job: Job): Promise<Error | null> {
+  const middleware = typeof job.middleware === 'function' ? job.middleware() : []
+  const run = async (index: number): Promise<void> => {
+    const layer = middleware[index]
+    if (!layer) return void (await job.handle())
+    await layer.handle(job, () => run(index + 1))
+  }
+  try {
+    await run(0)
+    return null
+  } catch (error) {
+    return asError(error)
+  }
+}
+
+function raceTimeout(running: Promise<Error | null>, timeoutSeconds: number): Promise<Error | null | typeof TIMED_OUT> {
+  if (timeoutSeconds <= 0) return running
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), timeoutSeconds * 1000)))
+  return Promise.race([running, timedOut]).finally(() => clearTimeout(timer))
+}
+
+async function settlesWithin(running: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))
+  const settled = await Promise.race([running.then(() => true as const), late])
+  clearTimeout(timer)
+  return settled
+}
+
+/** Precedence: this.fail() > a thrown error > this.delete() > this.release() > success. */
+function toOutcome(state: JobRuntimeState, error: Error | null): Outcome {
+  if (state.failed) return { kind: 'failed', error: state.failed }
+  if (error) return { kind: 'error', error, releasedDelay: state.released }
+  if (state.deleted) return { kind: 'deleted' }
+  if (state.released !== null) return { kind: 'released', delay: state.released }
+  return { kind: 'success' }
+}
+
+/** The retry settings of decide(): the job's own from its payload, the worker's as defaults. */
+function policy(payload: JobPayload | null, options: WorkerOptions, reserved: ReservedJob, hooks: ProcessHooks) {
+  return {
+    attempts: reserved.attempts,
+    jobTries: hooks.sync ? 1 : (payload?.maxTries ?? null),
+    workerTries: options.tries,
+    jobBackoff: payload?.backoff ?? null,
+    workerBackoff: options.backoff,
+    maxExceptions: hooks.sync ? null : (payload?.maxExceptions ?? null),
+    exceptions: 0,
+    retryUntil: hooks.sync ? null : (payload?.retryUntil ?? null),
+    failOnTimeout: payload?.failOnTimeout ?? false,
+    now: Date.now(),
+  }
+}
+
+/**
+ * Executes a decision. A failure is written to failed_jobs *before* the reservation is deleted: a crash
+ * in between re-runs the claim check rather than losing the job.
+ */
+async function carryOut(app: Application, reserved: ReservedJob, decision: Decision, payload: JobPayload | null, job: Job | null, hooks: ProcessHooks): Promise<void> {
+  switch (decision.action) {
+    case 'run':
+      return
+    case 'ack':
+      await reserved.delete()
+      if (payload?.maxExceptions) await exceptionCounter(app).forget(payload.uuid)
+      return
+    case 'release':
+      await reserved.release(decision.delay)
+      return
+    case 'fail': {
+      if (hooks.logFailed !== false) {
+        await app.make('queue.failed').log({
+          uuid: payload?.uuid ?? uuidFromRaw(reserved.rawBody) ?? `unreadable-${reserved.connectionName}-${reserved.id}`,
+          connection: reserved.connectionName,
+          queue: reserved.queue,
+          payload: reserved.rawBody,
+          exception: exceptionText(decision.error),
+        })
+      }
+      await reserved.delete()
+      if (payload?.maxExceptions) await exceptionCounter(app).forget(payload.uuid)
+      let hookError: Error | null = null
+      if (job && typeof job.failed === 'function') {
+        try {
+          await job.failed(decision.error)
+        } catch (error) {
+          hookError = asError(error)
+        }
+      }
+      await app.make('events').dispatch(new JobFailed(reserved.connectionName, reserved, payload, decision.error))
+      if (hookError) throw hookError
+      return
+    }
+  }
+}
+
+/** Kiln's own errors are self-explanatory: no stack. Errors from user code keep theirs, for debugging. */
+export function exceptionText(error: Error): string {
+  if (isKilnError(error)) return `${error.name} [${error.code}]: ${error.message}`
+  return error.stack ?? describeError(error)
+}
+
+function uuidFromRaw(raw: string): string | null {
+  const match = /"uuid"\s*:\s*"([0-9a-fA-F-]{36})"/.exec(raw)
+  return match?.[1] ?? null
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(describeError(error))
+}
