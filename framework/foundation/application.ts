@@ -5,7 +5,6 @@ import { KilnError } from '../support/errors.ts'
 import { Container } from './container.ts'
 import { deepMerge, type ConfigOverrides, type KilnConfig } from './config.ts'
 import { loadEnvFile } from './env.ts'
-import { frameworkProviders } from './providers.ts'
 import type { Services } from './services.ts'
 
 export interface ApplicationOptions {
@@ -50,6 +49,9 @@ export class Application extends Container<Services> {
     if (options.loadEnv !== false) loadEnvFile(join(options.basePath, '.env'))
     const loaded = await loadConfigFiles(join(options.basePath, 'config'))
     const app = new Application(resolve(options.basePath), deepMerge(loaded, options.config ?? {}))
+    // Imported here, not at the top: providers reach modules (jobs, mail) that themselves import
+    // Application, and a top-level import would make that a cycle.
+    const { frameworkProviders } = await import('./providers.ts')
     for (const provider of frameworkProviders) provider.register(app)
     current = app
     return app
