@@ -60,6 +60,13 @@ export interface QueueDriver {
    * default is a plain sleep.
    */
   waitForJobs?(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void>
+  /**
+   * Optional fast path: acknowledges `job` (as its delete() would) and reserves up to `max` jobs of
+   * `queue` (default: the job's queue) in one round trip. A worker prefers it to delete() + pop().
+   */
+  deleteAndPop?(job: ReservedJob, queue?: string, max?: number): Promise<ReservedJob[]>
+  /** Optional: warnings a worker prints at start (e.g. a Redis eviction policy that can drop jobs). */
+  startupWarnings?(): Promise<string[]>
   /** Closes connections the driver opened itself. */
   close(): Promise<void>
 }
@@ -80,6 +87,8 @@ export interface ReservedJob {
   release(delaySeconds: number): Promise<void>
   /** Extends the reservation by the connection's retry_after (lease renewal). */
   touch?(): Promise<void>
+  /** True once delete/release/touch found the reservation gone (it expired and was handed out again). */
+  readonly leaseLost?: boolean
 }
 
 /** What a running job sees as `this.job`. */

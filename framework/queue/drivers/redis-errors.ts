@@ -1,0 +1,28 @@
+import { KilnError } from '../../support/errors.ts'
+
+/**
+ * Redis could not be reached (down, restarting, frozen, wrong address or password) within the
+ * connection's retry budget or reply deadline. Raised instead of hanging or dropping the job: the caller
+ * decides whether to retry. A push that timed out on a frozen server may still land once it thaws, so a
+ * retry can store the job twice: at least once, never silently zero times.
+ */
+export class QueueUnavailableError extends KilnError {
+  constructor(connectionName: string, server: string, reason: string, cause: unknown) {
+    super(
+      'E_QUEUE_UNAVAILABLE',
+      `Queue connection "${connectionName}" cannot reach Redis at ${server}: ${reason}. The operation was not confirmed; ` +
+        'start Redis or check REDIS_HOST, REDIS_PORT and REDIS_PASSWORD (config/redis.ts), then retry.',
+      { cause },
+    )
+  }
+}
+
+/** Replies that mean "the server is not serving now", as opposed to a bug in a command. */
+const UNAVAILABLE_REPLIES = /^(LOADING|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOAUTH|WRONGPASS)\b/
+
+/** True for errors about reaching the server (socket, retries exhausted, loading, auth). */
+export function isUnavailable(error: unknown): error is Error {
+  if (!(error instanceof Error)) return false
+  if (error.name !== 'ReplyError') return true
+  return UNAVAILABLE_REPLIES.test(error.message)
+}

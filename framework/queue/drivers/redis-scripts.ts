@@ -1,0 +1,167 @@
+/**
+ * The only file that knows the Redis queue's Lua protocol: key names, script names, argument order and
+ * reply shapes. Each script lives in `lua/<verb>-<numKeys>.lua` with a KEYS/ARGV header; shared Lua
+ * lives in `lua/includes/` and is pulled in by `--- @include "name"` lines (BullMQ's convention).
+ */
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import type { Redis } from 'ioredis'
+
+/** Every key of one queue. They share the hash tag `{queue}`, so they live in one Redis Cluster slot. */
+export interface QueueKeys {
+  waiting: string
+  delayed: string
+  reserved: string
+  notify: string
+  jobs: string
+  attempts: string
+  tokens: string
+  id: string
+}
+
+export function queueKeys(queue: string): QueueKeys {
+  const base = `queues:{${queue}}`
+  return {
+    waiting: base,
+    delayed: `${base}:delayed`,
+    reserved: `${base}:reserved`,
+    notify: `${base}:notify`,
+    jobs: `${base}:jobs`,
+    attempts: `${base}:attempts`,
+    tokens: `${base}:tokens`,
+    id: `${base}:id`,
+  }
+}
+
+export interface PoppedJob {
+  id: string
+  body: string
+  attempts: number
+  token: string
+}
+
+export interface PopResult {
+  jobs: PoppedJob[]
+  /** Milliseconds until the queue's next delayed job is due, or null when none is delayed. */
+  nextDelayedMs: number | null
+}
+
+/** Most payloads one push script carries; larger bulks are split into pipelined calls. */
+export const PUSH_CHUNK = 1000
+
+/** The queue scripts, defined once per connection (ioredis sends EVALSHA and reloads after a restart). */
+export class QueueScripts {
+  private readonly client: ScriptClient
+
+  constructor(client: Redis) {
+    for (const [name, definition] of Object.entries(definitions())) {
+      if (!(name in client)) client.defineCommand(name, definition)
+    }
+    this.client = client as unknown as ScriptClient
+  }
+
+  /** Stores payloads (at most PUSH_CHUNK); returns their ids in order. */
+  async push(keys: QueueKeys, bodies: string[], delayMs: number): Promise<string[]> {
+    const last = Number(await this.client.kilnQueuePush(keys.waiting, keys.delayed, keys.notify, keys.jobs, keys.id, Math.max(0, Math.ceil(delayMs)), ...bodies))
+    return bodies.map((_, index) => String(last - bodies.length + 1 + index))
+  }
+
+  async pop(keys: QueueKeys, max: number, retryAfterMs: number): Promise<PopResult> {
+    const reply = await this.client.kilnQueuePop(...popKeys(keys), max, retryAfterMs, nonce())
+    return parsePop(reply as PopReply, 0)
+  }
+
+  /** Deletes reservation (id, token) and reserves the next jobs, in one round trip. */
+  async deleteAndPop(keys: QueueKeys, id: string, token: string, max: number, retryAfterMs: number): Promise<PopResult & { deleted: boolean }> {
+    const reply = (await this.client.kilnQueueDeleteAndPop(...popKeys(keys), id, token, max, retryAfterMs, nonce())) as PopReply
+    return { ...parsePop(reply, 1), deleted: reply[0] === 1 }
+  }
+
+  /** True when the token still owned the job. */
+  async delete(keys: QueueKeys, id: string, token: string): Promise<boolean> {
+    return (await this.client.kilnQueueDelete(keys.reserved, keys.tokens, keys.jobs, keys.attempts, id, token)) === 1
+  }
+
+  async release(keys: QueueKeys, id: string, token: string, delayMs: number): Promise<boolean> {
+    const delay = Math.max(0, Math.ceil(delayMs))
+    return (await this.client.kilnQueueRelease(keys.reserved, keys.tokens, keys.waiting, keys.delayed, keys.notify, id, token, delay)) === 1
+  }
+
+  async touch(keys: QueueKeys, id: string, token: string, retryAfterMs: number): Promise<boolean> {
+    return (await this.client.kilnQueueTouch(keys.reserved, keys.tokens, id, token, retryAfterMs)) === 1
+  }
+
+  async size(keys: QueueKeys): Promise<number> {
+    return Number(await this.client.kilnQueueSize(keys.waiting, keys.delayed, keys.reserved))
+  }
+
+  async clear(keys: QueueKeys): Promise<number> {
+    const { waiting, delayed, reserved, notify, jobs, attempts, tokens } = keys
+    return Number(await this.client.kilnQueueClear(waiting, delayed, reserved, notify, jobs, attempts, tokens))
+  }
+}
+
+type ScriptArg = string | number
+type ScriptFn = (...args: ScriptArg[]) => Promise<unknown>
+type ScriptClient = Record<
+  'kilnQueuePush' | 'kilnQueuePop' | 'kilnQueueDeleteAndPop' | 'kilnQueueDelete' | 'kilnQueueRelease' | 'kilnQueueTouch' | 'kilnQueueSize' | 'kilnQueueClear',
+  ScriptFn
+>
+type PopReply = (string | number)[]
+
+/** Command name -> script file. The key count is read from the file name. */
+const SCRIPT_FILES: Record<keyof ScriptClient, string> = {
+  kilnQueuePush: 'push-5.lua',
+  kilnQueuePop: 'pop-8.lua',
+  kilnQueueDeleteAndPop: 'delete-and-pop-8.lua',
+  kilnQueueDelete: 'delete-4.lua',
+  kilnQueueRelease: 'release-5.lua',
+  kilnQueueTouch: 'touch-2.lua',
+  kilnQueueSize: 'size-3.lua',
+  kilnQueueClear: 'clear-7.lua',
+}
+
+const LUA_DIR = new URL('./lua/', import.meta.url)
+
+let loaded: Record<string, { lua: string; numberOfKeys: number }> | undefined
+
+function definitions(): Record<string, { lua: string; numberOfKeys: number }> {
+  loaded ??= Object.fromEntries(
+    Object.entries(SCRIPT_FILES).map(([name, file]) => {
+      const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1])
+      return [name, { lua: resolveIncludes(readLua(file), new Set()), numberOfKeys }]
+    }),
+  )
+  return loaded
+}
+
+function readLua(file: string): string {
+  return readFileSync(new URL(file, LUA_DIR), 'utf8')
+}
+
+/** Inlines `--- @include "name"` lines from lua/includes/, each file once per script. */
+function resolveIncludes(source: string, seen: Set<string>): string {
+  return source.replace(/^--- @include "([\w-]+)"$/gm, (_line, name: string) => {
+    if (seen.has(name)) return ''
+    seen.add(name)
+    return resolveIncludes(readLua(`includes/${name}.lua`), seen)
+  })
+}
+
+function popKeys(keys: QueueKeys): string[] {
+  return [keys.waiting, keys.delayed, keys.reserved, keys.notify, keys.jobs, keys.attempts, keys.tokens, keys.id]
+}
+
+/** Reservation tokens are `<nonce>.<n>`: one random nonce per pop makes every token unguessable and unique. */
+function nonce(): string {
+  return randomBytes(9).toString('base64url')
+}
+
+function parsePop(reply: PopReply, offset: number): PopResult {
+  const next = Number(reply[offset])
+  const jobs: PoppedJob[] = []
+  for (let i = offset + 1; i + 3 < reply.length; i += 4) {
+    jobs.push({ id: String(reply[i]), body: String(reply[i + 1]), attempts: Number(reply[i + 2]), token: String(reply[i + 3]) })
+  }
+  return { jobs, nextDelayedMs: next < 0 ? null : next }
+}

@@ -1,0 +1,205 @@
+import type { Redis } from 'ioredis'
+import type { Application } from '../../foundation/application.ts'
+import { checkEvictionPolicy } from '../../redis/eviction-policy.ts'
+import { lastConnectionError, type RedisManager } from '../../redis/redis-manager.ts'
+import type { RedisQueueConnectionConfig } from '../config.ts'
+import type { PushOptions, QueueDriver, ReservedJob } from '../contracts.ts'
+import { QueueUnavailableError, isUnavailable } from './redis-errors.ts'
+import { PUSH_CHUNK, QueueScripts, queueKeys, type PopResult, type PoppedJob, type QueueKeys } from './redis-scripts.ts'
+import { BlockingWaiter } from './redis-wait.ts'
+
+/** Builds the Redis queue driver for one connection of config/queue.ts. Opens no socket until first use. */
+export async function createRedisQueue(name: string, config: RedisQueueConnectionConfig, app: Application): Promise<RedisQueue> {
+  return new RedisQueue(name, config, app.make('redis'))
+}
+
+/**
+ * The Redis queue: every multi-key step is one Lua script (see redis-scripts.ts), reservations carry a
+ * random token and expire after retry_after unless renewed with touch(), and an idle worker waits on
+ * the server (BLPOP on a connection of its own) instead of polling.
+ */
+export class RedisQueue implements QueueDriver {
+  private readonly client: Redis
+  private readonly scripts: QueueScripts
+  private readonly waiter: BlockingWaiter
+  private readonly retryAfterMs: number
+  /** Server-reported time until each queue's next delayed job, so a wait ends when it is due. */
+  private readonly nextDue = new Map<string, number>()
+
+  constructor(
+    readonly connectionName: string,
+    private readonly config: RedisQueueConnectionConfig,
+    private readonly redis: RedisManager,
+  ) {
+    this.client = redis.connection(config.connection)
+    this.scripts = new QueueScripts(this.client)
+    this.retryAfterMs = config.retry_after * 1000
+    // The blocking connection waits through outages without erroring and without a reply deadline
+    // (a BLPOP legitimately takes block_for); the waiter bounds every wait with its own timer.
+    this.waiter = new BlockingWaiter(() => redis.duplicate(config.connection, { maxRetriesPerRequest: null, commandTimeout: undefined }))
+  }
+
+  async pushRaw(payload: string, queue?: string, options: PushOptions = {}): Promise<string> {
+    const [id] = await this.guard(this.scripts.push(this.keys(queue), [payload], (options.delay ?? 0) * 1000))
+    return id as string
+  }
+
+  async bulkRaw(payloads: string[], queue?: string, options: PushOptions = {}): Promise<string[]> {
+    const keys = this.keys(queue)
+    const delayMs = (options.delay ?? 0) * 1000
+    const chunks: Promise<string[]>[] = []
+    // Issued together, so ioredis writes them back to back: one round trip's worth of latency.
+    for (let start = 0; start < payloads.length; start += PUSH_CHUNK) {
+      chunks.push(this.scripts.push(keys, payloads.slice(start, start + PUSH_CHUNK), delayMs))
+    }
+    return (await this.guard(Promise.all(chunks))).flat()
+  }
+
+  async pop(queue: string, max = 1): Promise<ReservedJob[]> {
+    const name = queue || this.config.queue
+    const result = await this.guard(this.scripts.pop(queueKeys(name), Math.max(1, max), this.retryAfterMs))
+    return this.reserved(name, result)
+  }
+
+  /**
+   * Acknowledges `job` and reserves up to `max` jobs of `queue` in one round trip (one script when
+   * `queue` is the job's own queue). The worker's fast path: finish one job, get the next.
+   */
+  async deleteAndPop(job: ReservedJob, queue: string = job.queue, max = 1): Promise<ReservedJob[]> {
+    if (queue !== job.queue) {
+      await job.delete()
+      return this.pop(queue, max)
+    }
+    const result = await this.guard(this.scripts.deleteAndPop(this.keys(queue), job.id, job.reservationToken, Math.max(1, max), this.retryAfterMs))
+    if (!result.deleted && job instanceof RedisReservedJob) job.leaseLost = true
+    return this.reserved(queue, result)
+  }
+
+  async size(queue?: string): Promise<number> {
+    return this.guard(this.scripts.size(this.keys(queue)))
+  }
+
+  async clear(queue?: string): Promise<number> {
+    return this.guard(this.scripts.clear(this.keys(queue)))
+  }
+
+  /**
+   * Blocks on the server until a job is pushed to one of `queues`, up to `timeoutMs` (capped by the
+   * connection's block_for, and by the next delayed job's due time). With block_for 0 it just sleeps.
+   */
+  async waitForJobs(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const names = queues.length > 0 ? queues : [this.config.queue]
+    let waitMs = timeoutMs
+    for (const name of names) {
+      const due = this.nextDue.get(name)
+      if (due !== undefined) waitMs = Math.min(waitMs, Math.max(0, due - Date.now()))
+    }
+    if (!this.config.block_for || this.config.block_for <= 0) return sleep(waitMs, signal)
+    waitMs = Math.min(waitMs, this.config.block_for * 1000)
+    return this.waiter.wait(
+      names.map((name) => queueKeys(name).notify),
+      waitMs,
+      signal,
+    )
+  }
+
+  /** Warnings a worker prints at start (e.g. an eviction policy that can drop queued jobs). */
+  async startupWarnings(): Promise<string[]> {
+    const warning = await this.guard(checkEvictionPolicy(this.client))
+    return warning ? [warning] : []
+  }
+
+  /** Closes the blocking connection this driver opened; the command connection belongs to the RedisManager. */
+  async close(): Promise<void> {
+    this.waiter.close()
+  }
+
+  /** @internal The reservation steps a RedisReservedJob calls back into. */
+  async settle(job: RedisReservedJob, action: 'delete' | 'release' | 'touch', delaySeconds = 0): Promise<boolean> {
+    const keys = this.keys(job.queue)
+    switch (action) {
+      case 'delete':
+        return this.guard(this.scripts.delete(keys, job.id, job.reservationToken))
+      case 'release':
+        return this.guard(this.scripts.release(keys, job.id, job.reservationToken, delaySeconds * 1000))
+      case 'touch':
+        return this.guard(this.scripts.touch(keys, job.id, job.reservationToken, this.retryAfterMs))
+    }
+  }
+
+  private keys(queue: string | undefined): QueueKeys {
+    return queueKeys(queue || this.config.queue)
+  }
+
+  private reserved(queue: string, result: PopResult): ReservedJob[] {
+    if (result.nextDelayedMs === null) this.nextDue.delete(queue)
+    else this.nextDue.set(queue, Date.now() + result.nextDelayedMs)
+    return result.jobs.map((popped) => new RedisReservedJob(this, queue, popped))
+  }
+
+  /** Turns "cannot reach Redis" into a typed error naming the server; other errors pass unchanged. */
+  private async guard<T>(operation: Promise<T>): Promise<T> {
+    try {
+      return await operation
+    } catch (error) {
+      if (!isUnavailable(error)) throw error
+      const reason = lastConnectionError(this.client)?.message ?? error.message
+      throw new QueueUnavailableError(this.connectionName, this.redis.describe(this.config.connection), reason, error)
+    }
+  }
+}
+
+/** One reservation. Acknowledged by its token: a stale token (the lease expired) changes nothing. */
+export class RedisReservedJob implements ReservedJob {
+  readonly id: string
+  readonly rawBody: string
+  readonly attempts: number
+  readonly reservationToken: string
+  /** Set when delete/release/touch found the reservation gone (expired and handed out again, or cleared). */
+  leaseLost = false
+
+  constructor(
+    private readonly driver: RedisQueue,
+    readonly queue: string,
+    popped: PoppedJob,
+  ) {
+    this.id = popped.id
+    this.rawBody = popped.body
+    this.attempts = popped.attempts
+    this.reservationToken = popped.token
+  }
+
+  get connectionName(): string {
+    return this.driver.connectionName
+  }
+
+  async delete(): Promise<void> {
+    await this.settle('delete')
+  }
+
+  async release(delaySeconds: number): Promise<void> {
+    await this.settle('release', delaySeconds)
+  }
+
+  /** Extends the reservation to now + retry_after. Call it every retry_after / 3 while the job runs. */
+  async touch(): Promise<void> {
+    await this.settle('touch')
+  }
+
+  private async settle(action: 'delete' | 'release' | 'touch', delaySeconds = 0): Promise<void> {
+    if (!(await this.driver.settle(this, action, delaySeconds))) this.leaseLost = true
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted || ms <= 0) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+  })
+}

@@ -1,0 +1,179 @@
+/**
+ * Helpers for the Redis driver's tests: an Application wired to a Redis server with a key prefix of its
+ * own (so parallel suites never meet), key cleanup, and throwaway redis-server processes for fault tests.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { Application } from '../../framework/foundation/application.ts'
+import type { RedisQueueConnectionConfig } from '../../framework/queue/config.ts'
+import { createRedisQueue, type RedisQueue } from '../../framework/queue/drivers/redis.ts'
+import { SERVICES, servicesRequired } from '../support/services.ts'
+
+export interface RedisTestApp {
+  app: Application
+  prefix: string
+  port: number
+  /** A driver for queue connection "redis" (retry_after and block_for as asked). */
+  queue(overrides?: Partial<RedisQueueConnectionConfig>): Promise<RedisQueue>
+  /** A plain client without the prefix, for poking at keys by hand. */
+  raw: Redis
+  /** Deletes every key under the prefix (unless `keepKeys`) and shuts the app down. */
+  cleanup(options?: { keepKeys?: boolean }): Promise<void>
+}
+
+export interface RedisAppOptions {
+  port?: number
+  prefix?: string
+  maxRetriesPerRequest?: number
+  commandTimeout?: number
+  /** An app folder whose config/ to load (e.g. a temp app that dispatches jobs); by default none. */
+  basePath?: string
+}
+
+export async function makeRedisApp(options: RedisAppOptions = {}): Promise<RedisTestApp> {
+  const port = options.port ?? SERVICES.redis.port
+  const host = SERVICES.redis.host
+  const prefix = options.prefix ?? `kiln_t_${randomBytes(4).toString('hex')}:`
+  // By default an empty base path: only these overrides count, so other modules' config files cannot interfere.
+  const ownBasePath = options.basePath === undefined
+  const basePath = options.basePath ?? mkdtempSync(join(tmpdir(), 'kiln-redis-app-'))
+  const app = await Application.create({
+    basePath,
+    loadEnv: false,
+    config: {
+      redis: {
+        options: { prefix, maxRetriesPerRequest: options.maxRetriesPerRequest ?? 3, connectTimeout: 2000, commandTimeout: options.commandTimeout },
+        connections: { default: { host, port, db: 0 } },
+      },
+    },
+  })
+  const drivers: RedisQueue[] = []
+  const raw = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 3 })
+  raw.on('error', () => undefined)
+  return {
+    app,
+    prefix,
+    port,
+    raw,
+    async queue(overrides = {}) {
+      const config: RedisQueueConnectionConfig = { driver: 'redis', connection: 'default', queue: 'default', retry_after: 60, block_for: 2, ...overrides }
+      const driver = await createRedisQueue('redis', config, app)
+      drivers.push(driver)
+      return driver
+    },
+    async cleanup({ keepKeys = false } = {}) {
+      try {
+        if (!keepKeys) await deleteKeys(raw, prefix)
+      } catch {
+        // The server of a fault test may already be gone.
+      }
+      for (const driver of drivers) await driver.close()
+      await app.shutdown()
+      raw.disconnect()
+      if (ownBasePath) rmSync(basePath, { recursive: true, force: true })
+    },
+  }
+}
+
+export async function keysUnder(raw: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = []
+  let cursor = '0'
+  do {
+    const [next, batch] = await raw.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000)
+    keys.push(...batch)
+    cursor = next
+  } while (cursor !== '0')
+  return keys.sort()
+}
+
+export async function deleteKeys(raw: Redis, prefix: string): Promise<void> {
+  const keys = await keysUnder(raw, prefix)
+  for (let i = 0; i < keys.length; i += 500) await raw.del(...keys.slice(i, i + 500))
+}
+
+/** True when a `redis-server` binary is on PATH (fault tests start their own servers with it). */
+export function hasRedisServer(): boolean {
+  const found = spawnSync('redis-server', ['--version']).status === 0
+  if (!found && servicesRequired) throw new Error('redis-server is not on PATH, and KILN_REQUIRE_SERVICES=1 forbids skipping the Redis fault tests.')
+  if (!found) console.warn('\n!!! SKIPPING: redis-server is not on PATH; the Redis fault tests need it.\n')
+  return found
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** A redis-server of a test's own, with AOF on so data survives a restart. */
+export class RedisServer {
+  readonly dir = mkdtempSync(join(tmpdir(), 'kiln-redis-server-'))
+  private child: ChildProcess | undefined
+
+  constructor(
+    readonly port: number,
+    private readonly extraArgs: string[] = [],
+  ) {}
+
+  async start(): Promise<void> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', this.dir, ...this.extraArgs]
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    this.child = child
+    await new Promise<void>((resolve, reject) => {
+      let output = ''
+      // Keeps reading after start too, so the server never blocks on a full pipe.
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (output.length > 100_000) return
+        output += chunk.toString()
+        if (output.includes('Ready to accept connections')) resolve()
+      })
+      child.stderr?.on('data', (chunk: Buffer) => {
+        output += chunk.toString()
+      })
+      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)))
+      child.once('error', reject)
+    })
+    child.removeAllListeners('exit')
+  }
+
+  /** Graceful stop (SIGTERM: Redis flushes its AOF). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child
+    this.child = undefined
+    if (!child || child.exitCode !== null) return
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve())
+      child.kill(signal)
+    })
+  }
+
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) the server: connections stay open but nothing answers. */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    this.child?.kill(signal)
+  }
+
+  async restart(): Promise<void> {
+    await this.stop()
+    await this.start()
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop()
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
