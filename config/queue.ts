@@ -30,7 +30,8 @@ export default defineQueueConfig({
   },
 
   failed: {
-    driver: env.string('QUEUE_FAILED_DRIVER', 'database') === 'null' ? 'null' : 'database',
+    // env() casts the text `null` to null, so both spellings select the null store.
+    driver: [null, 'null'].includes(env('QUEUE_FAILED_DRIVER', 'database') as string | null) ? 'null' : 'database',
     database: env.string('DB_CONNECTION', 'sqlite'),
     table: 'failed_jobs',
   },
