@@ -1,0 +1,21 @@
+import { defineMigration } from '#kiln/database/migration'
+
+// The database queue's jobs (Laravel's `jobs` table). attempts counts reservations; the times are unix
+// seconds by the database server's clock.
+export default defineMigration({
+  async up(db) {
+    await db.schema.createTable('jobs', (table) => {
+      table.bigIncrements('id')
+      table.string('queue').notNullable().index()
+      table.text('payload', 'longtext').notNullable()
+      table.integer('attempts').unsigned().notNullable()
+      table.integer('reserved_at').unsigned().nullable()
+      table.integer('available_at').unsigned().notNullable()
+      table.integer('created_at').unsigned().notNullable()
+    })
+  },
+
+  async down(db) {
+    await db.schema.dropTableIfExists('jobs')
+  },
+})

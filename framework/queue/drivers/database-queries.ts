@@ -1,0 +1,150 @@
+import type { Knex } from 'knex'
+import type { QueueDialect } from './database-dialect.ts'
+
+/**
+ * The SQL of the database queue, one small named function per operation (graphile-worker style).
+ * Times come from the server's clock (`dialect.now`). A reservation is identified by (id, attempts):
+ * every claim increments attempts, so a worker whose reservation expired and was claimed again holds a
+ * stale pair and its delete/release/touch matches no row.
+ */
+
+export interface JobTable {
+  db: Knex | Knex.Transaction
+  dialect: QueueDialect
+  table: string
+}
+
+export interface ClaimedRow {
+  id: string
+  payload: string
+  attempts: number
+}
+
+export interface ReservationKey {
+  id: string
+  attempts: number
+}
+
+/** The channel pg_notify announces new jobs on; the payload is `<table>:<queue>`. */
+export const NOTIFY_CHANNEL = 'kiln_jobs'
+
+/** Inserts payloads on one queue, available after `delay` seconds; returns their ids in order. */
+export async function insertJobs({ db, dialect, table }: JobTable, queue: string, payloads: string[], delay: number): Promise<string[]> {
+  const available = delay > 0 ? dialect.later : dialect.now
+  const delayBinding = delay > 0 ? [delay] : []
+  const columns = `INSERT INTO ${dialect.quote(table)} (queue, payload, attempts, reserved_at, available_at, created_at)`
+
+  if (dialect.jsonRows !== null) {
+    const insert = `${columns} SELECT ?, rows.payload, 0, NULL, ${available}, ${dialect.now} FROM ${dialect.jsonRows} ORDER BY rows.n RETURNING id`
+    const bindings = [queue, ...delayBinding, JSON.stringify(payloads)]
+    // One statement inserts and notifies, so the NOTIFY commits (or rolls back) with the rows. A delayed
+    // job wakes nobody: workers find it when their sleep ends.
+    const notify = dialect.notify && delay <= 0
+    const sql = `WITH inserted AS (${insert}) SELECT inserted.id${notify ? ', (SELECT pg_notify(?, ?)) AS notified' : ''} FROM inserted ORDER BY inserted.id`
+    const result = await db.raw(sql, notify ? [...bindings, NOTIFY_CHANNEL, `${table}:${queue}`] : bindings)
+    return dialect.rows<{ id: unknown }>(result).map((r) => String(r.id))
+  }
+  const row = `(?, ?, 0, NULL, ${available}, ${dialect.now})`
+  const insert = `${columns} VALUES ${payloads.map(() => row).join(', ')}`
+  const bindings = payloads.flatMap((payload) => [queue, payload, ...delayBinding])
+  if (dialect.returning) {
+    const result = await db.raw(`${insert} RETURNING id`, bindings)
+    return dialect
+      .rows<{ id: unknown }>(result)
+      .map((r) => String(r.id))
+      .sort(byNumericId)
+  }
+  // MySQL: a multi-row insert hands out consecutive ids from the first (innodb_autoinc_lock_mode 0/1).
+  const first = dialect.insertId(await db.raw(insert, bindings))
+  return payloads.map((_, i) => String(first + i))
+}
+
+/** Reserves up to `max` available jobs of `queue` (FIFO by id), counting an attempt for each. */
+export async function claimJobs({ db, dialect, table }: JobTable, queue: string, max: number, retryAfter: number): Promise<ClaimedRow[]> {
+  const t = dialect.quote(table)
+  const claimable = `queue = ? AND ((reserved_at IS NULL AND available_at <= ${dialect.now}) OR reserved_at + ? < ${dialect.now})`
+  const bindings = [queue, retryAfter, max]
+  const set = `reserved_at = ${dialect.now}, attempts = attempts + 1`
+
+  if (dialect.claim === 'skip-locked-returning') {
+    const sql = `WITH claimable AS (SELECT id FROM ${t} WHERE ${claimable} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+      UPDATE ${t} SET ${set} FROM claimable WHERE ${t}.id = claimable.id RETURNING ${t}.id, ${t}.payload, ${t}.attempts`
+    return sortClaimed(dialect.rows<ClaimedRow>(await db.raw(sql, bindings)))
+  }
+  if (dialect.claim === 'update-returning') {
+    const sql = `UPDATE ${t} SET ${set} WHERE id IN (SELECT id FROM ${t} WHERE ${claimable} ORDER BY id LIMIT ?) RETURNING id, payload, attempts`
+    return sortClaimed(dialect.rows<ClaimedRow>(await db.raw(sql, bindings)))
+  }
+  const claim = async (trx: Knex.Transaction | Knex): Promise<ClaimedRow[]> => {
+    const locked = dialect.rows<ClaimedRow>(
+      await trx.raw(`SELECT id, payload, attempts FROM ${t} WHERE ${claimable} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`, bindings),
+    )
+    if (locked.length === 0) return []
+    await trx.raw(`UPDATE ${t} SET ${set} WHERE id IN (${locked.map(() => '?').join(', ')})`, locked.map((row) => row.id))
+    return sortClaimed(locked.map((row) => ({ ...row, attempts: Number(row.attempts) + 1 })))
+  }
+  // READ COMMITTED: no gap locks, so concurrent claims and inserts do not deadlock each other.
+  return isTransaction(db) ? claim(db) : db.transaction(claim, { isolationLevel: 'read committed' })
+}
+
+/** Acknowledges reservations: deletes the rows still held by these (id, attempts) pairs. */
+export async function deleteReservations({ db, dialect, table }: JobTable, keys: ReservationKey[]): Promise<number> {
+  if (keys.length === 0) return 0
+  const sql = `DELETE FROM ${dialect.quote(table)} WHERE reserved_at IS NOT NULL AND`
+  if (dialect.asyncAckPrefix === null || isTransaction(db)) {
+    return dialect.affected(await db.raw(`${sql} (${keys.map(() => '(id = ? AND attempts = ?)').join(' OR ')})`, keys.flatMap(keyBindings)))
+  }
+  // Bound parameters force the extended protocol, which takes one statement: inline the integers instead.
+  const inlined = keys.map((key) => `(id = ${integer(key.id)} AND attempts = ${integer(key.attempts)})`).join(' OR ')
+  return dialect.affected(await db.raw(`${dialect.asyncAckPrefix}${sql} (${inlined})`))
+}
+
+/** Puts a reserved job back, available after `delay` seconds. False when the reservation is stale. */
+export async function releaseReservation({ db, dialect, table }: JobTable, key: ReservationKey, delay: number): Promise<boolean> {
+  const available = delay > 0 ? dialect.later : dialect.now
+  const sql = `UPDATE ${dialect.quote(table)} SET reserved_at = NULL, available_at = ${available} WHERE id = ? AND attempts = ? AND reserved_at IS NOT NULL`
+  const result = await db.raw(sql, delay > 0 ? [delay, ...keyBindings(key)] : keyBindings(key))
+  return dialect.affected(result) === 1
+}
+
+/** Renews a reservation's lease (reserved_at = now). False when the reservation is stale. */
+export async function touchReservation({ db, dialect, table }: JobTable, key: ReservationKey): Promise<boolean> {
+  const sql = `UPDATE ${dialect.quote(table)} SET reserved_at = ${dialect.now} WHERE id = ? AND attempts = ? AND reserved_at IS NOT NULL`
+  return dialect.affected(await db.raw(sql, keyBindings(key))) === 1
+}
+
+/** Jobs on `queue`: waiting, delayed and reserved. */
+export async function countJobs({ db, dialect, table }: JobTable, queue: string): Promise<number> {
+  const rows = dialect.rows<{ n: unknown }>(await db.raw(`SELECT COUNT(*) AS n FROM ${dialect.quote(table)} WHERE queue = ?`, [queue]))
+  return Number(rows[0]?.n ?? 0)
+}
+
+/** Deletes every job of `queue`; returns how many. */
+export async function deleteQueue({ db, dialect, table }: JobTable, queue: string): Promise<number> {
+  return dialect.affected(await db.raw(`DELETE FROM ${dialect.quote(table)} WHERE queue = ?`, [queue]))
+}
+
+export function isTransaction(db: unknown): db is Knex.Transaction {
+  return typeof db === 'function' && (db as { isTransaction?: unknown }).isTransaction === true
+}
+
+/** A non-negative integer as SQL text; anything else is a bug, never SQL. */
+function integer(value: string | number): string {
+  const text = String(value)
+  if (!/^\d{1,19}$/.test(text)) throw new TypeError(`Not a job id or attempts count: ${text}`)
+  return text
+}
+
+function keyBindings(key: ReservationKey): (string | number)[] {
+  return [key.id, key.attempts]
+}
+
+function sortClaimed(rows: ClaimedRow[]): ClaimedRow[] {
+  return rows
+    .map((row) => ({ id: String(row.id), payload: String(row.payload), attempts: Number(row.attempts) }))
+    .sort((a, b) => byNumericId(a.id, b.id))
+}
+
+function byNumericId(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)
+}
