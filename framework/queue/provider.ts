@@ -1,3 +1,4 @@
+import { SendQueuedMailable } from '../mail/send-queued-mailable.ts'
 import type { ServiceProvider } from '../foundation/provider.ts'
 import { Dispatcher } from '../bus/dispatcher.ts'
 import { QueueManager } from './queue-manager.ts'
@@ -14,7 +15,8 @@ declare module '../foundation/services.ts' {
 export const queueProvider: ServiceProvider = {
   register(app) {
     app.singleton('queue', () => new QueueManager(app.config('queue'), app), (queue) => queue.close())
-    app.singleton('jobs', () => new JobRegistry([app.appPath('Jobs')]))
+    // The framework's own queued jobs are registered beside the app's, so any worker can run them.
+    app.singleton('jobs', () => new JobRegistry([app.appPath('Jobs')]).register(SendQueuedMailable))
     app.singleton('bus', () => new Dispatcher(app), (bus) => bus.close())
   },
 }

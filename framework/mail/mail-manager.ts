@@ -1,0 +1,73 @@
+import type { Application } from '../foundation/application.ts'
+import type { Recipients } from './address.ts'
+import type { MailConfig, MailerConfig } from './config.ts'
+import { UnknownMailerError } from './errors.ts'
+import { Mailer } from './mailer.ts'
+import type { PendingMail } from './pending-mail.ts'
+import { ArrayTransport } from './transports/array.ts'
+import { LogTransport } from './transports/log.ts'
+import { SmtpTransport } from './transports/smtp.ts'
+import type { MailTransport } from './transports/transport.ts'
+
+/** Mailers by name (service `mail`), built on first use and cached; `to()` goes through the default one. */
+export class MailManager {
+  private readonly mailers = new Map<string, Mailer>()
+
+  constructor(
+    protected readonly config: MailConfig,
+    protected readonly app: Application,
+  ) {}
+
+  get defaultMailer(): string {
+    return this.config.default
+  }
+
+  mailerNames(): string[] {
+    return Object.keys(this.config.mailers)
+  }
+
+  /** The mailer `name` (the default when omitted); E_UNKNOWN_MAILER for a name config/mail.ts lacks. */
+  mailer(name: string = this.config.default): Mailer {
+    let mailer = this.mailers.get(name)
+    if (!mailer) {
+      const config = Object.hasOwn(this.config.mailers, name) ? this.config.mailers[name] : undefined
+      if (!config) throw new UnknownMailerError(name, this.mailerNames())
+      mailer = this.build(name, config)
+      this.mailers.set(name, mailer)
+    }
+    return mailer
+  }
+
+  to(recipients: Recipients): PendingMail {
+    return this.mailer().to(recipients)
+  }
+
+  cc(recipients: Recipients): PendingMail {
+    return this.mailer().cc(recipients)
+  }
+
+  bcc(recipients: Recipients): PendingMail {
+    return this.mailer().bcc(recipients)
+  }
+
+  async close(): Promise<void> {
+    const open = [...this.mailers.values()]
+    this.mailers.clear()
+    await Promise.all(open.map((mailer) => mailer.close()))
+  }
+
+  protected build(name: string, config: MailerConfig): Mailer {
+    return new Mailer(name, this.transport(name, config), this.config.from, this.app)
+  }
+
+  private transport(name: string, config: MailerConfig): MailTransport {
+    switch (config.transport) {
+      case 'smtp':
+        return new SmtpTransport(name, config)
+      case 'log':
+        return new LogTransport(name, () => this.app.make('log'))
+      case 'array':
+        return new ArrayTransport()
+    }
+  }
+}
