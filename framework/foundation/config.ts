@@ -3,15 +3,23 @@
  * name to it, so `app.config('queue')` is typed and a wrong key is a compile error.
  */
 import type { AppConfig } from './app-config.ts'
+import type { CacheConfig } from '../cache/config.ts'
 import type { DatabaseConfig } from '../database/config.ts'
+import type { HttpConfig } from '../http/config.ts'
 import type { LoggingConfig } from '../logging/config.ts'
+import type { MailConfig } from '../mail/config.ts'
 import type { QueueConfig } from '../queue/config.ts'
+import type { RedisConfig } from '../redis/config.ts'
 
 export interface KilnConfig {
   app: AppConfig
+  cache: CacheConfig
   database: DatabaseConfig
+  http: HttpConfig
   logging: LoggingConfig
+  mail: MailConfig
   queue: QueueConfig
+  redis: RedisConfig
 }
 
 export type ConfigOverrides = { [K in keyof KilnConfig]?: DeepPartial<KilnConfig[K]> }

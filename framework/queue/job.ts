@@ -8,6 +8,9 @@ import type { JobContext } from './contracts.ts'
 import { JobNotRunningError } from './errors.ts'
 import { ManuallyFailedError } from './worker/errors.ts'
 import { PendingDispatch } from './pending-dispatch.ts'
+import type { Batch } from '../bus/batch.ts'
+import { busStateOf, peekBusState } from '../bus/job-bus-state.ts'
+import type { BusFailure } from '../bus/payload-fields.ts'
 
 /**
  * Wraps a job's handle(): `await next()` runs the rest of the pipeline (Laravel's job middleware). Not
@@ -35,6 +38,7 @@ export const JOB_SETTING_KEYS = [
   'queue',
   'delay',
   'afterCommit',
+  'uniqueFor',
   'job',
 ] as const
 
@@ -113,9 +117,35 @@ export abstract class Job {
     state.failed = reason
   }
 
-  /** `await SendWelcomeEmail.dispatch(user)`: queues it (QueuedJob) or runs it now (Job); yields the job id. */
-  static dispatch<T extends Job, A extends unknown[]>(this: new (...args: A) => T, ...args: A): PendingDispatch {
-    return new PendingDispatch(new this(...args))
+  /** Runs `job` right after this one succeeds, before the rest of the chain (the latest prepended runs first). */
+  prependToChain(job: Job): this {
+    busStateOf(this).prepended.unshift(job)
+    return this
+  }
+
+  /** Runs `job` at the end of this job's chain (or after this job, when it is not chained). */
+  appendToChain(job: Job): this {
+    busStateOf(this).appended.push(job)
+    return this
+  }
+
+  /** The batch this job runs in (or, for a then/catch/finally job, reports on); null otherwise. */
+  async batch(): Promise<Batch | null> {
+    const state = peekBusState(this)
+    return state?.batchId && state.findBatch ? state.findBatch(state.batchId) : null
+  }
+
+  /** For a chain's or batch's catch job: which job failed and why. Null for other jobs. */
+  failure(): BusFailure | null {
+    return peekBusState(this)?.failure ?? null
+  }
+
+  /**
+   * `await SendWelcomeEmail.dispatch(user)`: queues it (QueuedJob) or runs it now (Job); yields the job id
+   * (typed `string | null` for unique jobs: null when dropped as a duplicate).
+   */
+  static dispatch<C extends new (...args: never[]) => Job>(this: C, ...args: ConstructorParameters<C>): PendingDispatch<DispatchResult<C>> {
+    return new PendingDispatch<DispatchResult<C>>(new this(...args))
   }
 
   /** Runs the job now, in this process, through the worker's pipeline, even if it is a QueuedJob. */
@@ -132,6 +162,9 @@ export abstract class Job {
     return evaluate(condition) ? PendingDispatch.skipped() : new PendingDispatch<string | null>(new this(...args))
   }
 }
+
+/** What awaiting `X.dispatch()` yields: the job id, or null too for a unique job (dropped as a duplicate; unique-jobs.ts). */
+export type DispatchResult<C> = C extends { shouldBeUnique: boolean } | { uniqueUntilProcessing: boolean } ? string | null : string
 
 /** The runtime queue marker (Laravel's ShouldQueue): dispatching a QueuedJob stores it on a queue. */
 export abstract class QueuedJob extends Job {

@@ -13,6 +13,7 @@ import type { JobPayload } from './contracts.ts'
 import { MalformedPayloadError, UnserializableJobDataError } from './errors.ts'
 import { JOB_SETTING_KEYS, jobNameOf, type Job, type JobClass } from './job.ts'
 import type { JobRegistry } from './registry.ts'
+import { readJobData, sealPayload, type PayloadSecurity } from './payload-security.ts'
 
 /** Payload settings used when the job does not set its own. */
 export type PayloadDefaults = Partial<Pick<JobPayload, 'maxTries' | 'maxExceptions' | 'backoff' | 'timeout' | 'retryUntil' | 'failOnTimeout'>>
@@ -51,8 +52,12 @@ registerDataCodec<bigint>({
   decode: (data) => BigInt(String(data)),
 })
 
-/** Serializes a job; throws E_UNSERIALIZABLE_JOB_DATA naming the first property that cannot travel. */
-export function encodeJob(job: Job, defaults: PayloadDefaults = {}): { payload: string; uuid: string } {
+/**
+ * Serializes a job; throws E_UNSERIALIZABLE_JOB_DATA naming the first property that cannot travel.
+ * The payload is signed, and an encrypted job's data encrypted, with `security` (default: the running
+ * application's APP_KEY; see payload-security.ts).
+ */
+export function encodeJob(job: Job, defaults: PayloadDefaults = {}, security?: PayloadSecurity): { payload: string; uuid: string } {
   const name = jobNameOf(job)
   const uuid = randomUUID()
   const retryUntil = typeof job.retryUntil === 'function' ? Math.floor(job.retryUntil().getTime() / 1000) : null
@@ -69,7 +74,7 @@ export function encodeJob(job: Job, defaults: PayloadDefaults = {}): { payload: 
     pushedAt: Date.now(),
     data: encodeData(name, jobData(job)),
   }
-  return { payload: JSON.stringify(payload), uuid }
+  return { payload: sealPayload(payload, job, security), uuid }
 }
 
 /** The job's own data: enumerable own properties minus settings. */
@@ -82,6 +87,11 @@ export function jobData(job: Job): Record<string, unknown> {
 
 /** Parses and checks a stored payload; throws E_MALFORMED_PAYLOAD naming the defect. */
 export function decodePayload(raw: string): JobPayload {
+  return payloadFromFields(parsePayloadFields(raw))
+}
+
+/** The stored JSON parsed as an object (as signed), before any field is checked; throws E_MALFORMED_PAYLOAD. */
+export function parsePayloadFields(raw: string): Record<string, unknown> {
   if (typeof raw !== 'string') throw new MalformedPayloadError(`expected a JSON string, got ${typeof raw}`)
   let parsed: unknown
   try {
@@ -90,7 +100,11 @@ export function decodePayload(raw: string): JobPayload {
     throw new MalformedPayloadError(`it is not valid JSON (${(error as Error).message})`)
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new MalformedPayloadError(`expected a JSON object, got ${describe(parsed)}`)
-  const fields = parsed as Record<string, unknown>
+  return parsed as Record<string, unknown>
+}
+
+/** Checks the fields of a parsed payload; throws E_MALFORMED_PAYLOAD naming the defect. */
+export function payloadFromFields(fields: Record<string, unknown>): JobPayload {
   if (typeof fields.job !== 'string' || fields.job.trim() === '') throw new MalformedPayloadError('"job" must be a non-empty string (the registered job name)')
   if (typeof fields.uuid !== 'string' || fields.uuid === '') throw new MalformedPayloadError('"uuid" must be a non-empty string')
   if (!('data' in fields)) throw new MalformedPayloadError('"data" is missing')
@@ -125,7 +139,7 @@ export function hydrateJob(payload: JobPayload, registry: Pick<JobRegistry, 'res
  */
 export function hydrateJobClass<T extends Job>(cls: JobClass<T>, payload: JobPayload): T {
   const job = Object.create(cls.prototype as object) as T
-  const data = decodeData(payload.data, 'data')
+  const data = decodeData(readJobData(payload), 'data')
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new MalformedPayloadError('"data" must be an object of job properties')
   const settings = new Set<string>(JOB_SETTING_KEYS)
   for (const [key, value] of Object.entries(data)) {

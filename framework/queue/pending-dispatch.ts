@@ -23,6 +23,7 @@
 import { Application } from '../foundation/application.ts'
 import type { TransactionLike } from '../bus/after-commit.ts'
 import type { Job } from './job.ts'
+import { acquireUniqueLock, releaseHeldUniqueLock } from './unique-jobs.ts'
 
 export type { TransactionLike }
 
@@ -114,7 +115,14 @@ export class PendingDispatch<R = string> implements PromiseLike<R> {
   private async dispatch(): Promise<R> {
     const job = this.jobInstance
     if (!job) return null as R
-    const bus = Application.current().make('bus')
-    return (await bus.dispatch(job, this.options)) as R
+    const app = Application.current()
+    // A unique job (unique-jobs.ts) whose lock is held by an equal job is dropped: null, JobSkippedAsDuplicate.
+    if (!this.options.sync && !(await acquireUniqueLock(app, job))) return null as R
+    try {
+      return (await app.make('bus').dispatch(job, this.options)) as R
+    } catch (error) {
+      await releaseHeldUniqueLock(app, job)
+      throw error
+    }
   }
 }

@@ -1,0 +1,81 @@
+/**
+ * Where the codec and the worker meet signing, encryption and unique locks. Writing: an encrypted job's
+ * data becomes ciphertext, a unique job's lock travels in the payload, and the result is signed.
+ * Reading: the worker pipeline calls openJob(), which verifies the signature before any job code runs.
+ */
+import { Application } from '../foundation/application.ts'
+import type { Encrypter } from '../encryption/encrypter.ts'
+import { MissingAppKeyError } from '../encryption/errors.ts'
+import type { Signer } from '../encryption/signer.ts'
+import type { JobPayload } from './contracts.ts'
+import type { Job } from './job.ts'
+import { hydrateJobClass, parsePayloadFields } from './payload-codec.ts'
+import type { JobRegistry } from './registry.ts'
+import { encryptJobData, openJobData, shouldBeEncrypted } from './payload-encryption.ts'
+import { serializeSigned, verifyPayloadSignature } from './payload-signature.ts'
+import { uniqueLockOf } from './unique-jobs.ts'
+
+/** The keys a payload is written or read with. Null members: no application, so no key. */
+export interface PayloadSecurity {
+  signer: Signer | null
+  encrypter: Encrypter | null
+}
+
+/** The running application's signer and encrypter (both null outside an application). */
+export function currentPayloadSecurity(): PayloadSecurity {
+  if (!Application.hasCurrent()) return { signer: null, encrypter: null }
+  return payloadSecurityOf(Application.current())
+}
+
+export function payloadSecurityOf(app: Application): PayloadSecurity {
+  return { signer: app.make('signer'), encrypter: app.make('encrypter') }
+}
+
+/** The stored JSON for `payload` (built from `job` by the codec): encrypted, unique-locked and signed as the job asks. */
+export function sealPayload(payload: JobPayload, job: Job, security: PayloadSecurity = currentPayloadSecurity()): string {
+  if (shouldBeEncrypted(job)) {
+    if (!security.encrypter) throw new MissingAppKeyError(`encrypt ${payload.job} (no Kiln application is running)`)
+    payload.data = encryptJobData(payload.data, payload.job, security.encrypter)
+    payload.encrypted = true
+  }
+  const lock = uniqueLockOf(job)
+  if (lock) payload.uniqueLock = lock
+  return serializeSigned(payload, security.signer)
+}
+
+/**
+ * Verifies a parsed payload (already checked for shape) before it is trusted: throws E_INVALID_SIGNATURE
+ * when APP_KEY is set and the signature is missing or wrong.
+ */
+export function verifyPayload(fields: Record<string, unknown>, security: PayloadSecurity): void {
+  verifyPayloadSignature(fields, security.signer)
+}
+
+/** The job data of `payload`, decrypted with the running application's keys when it is encrypted. */
+export function readJobData(payload: JobPayload): unknown {
+  return openJobData(payload, () => {
+    const { encrypter } = currentPayloadSecurity()
+    if (!encrypter) throw new MissingAppKeyError(`decrypt ${payload.job} (no Kiln application is running)`)
+    return encrypter
+  })
+}
+
+/**
+ * Rebuilds the job of a stored payload for the worker (`payload` is `raw`, decoded): the name must be
+ * registered (E_UNKNOWN_JOB, checked first: a lookup runs no code), then the signature must hold when
+ * APP_KEY is set (E_INVALID_SIGNATURE), and only then is the data decrypted and the job built.
+ */
+export function openJob(app: Application, raw: string, payload: JobPayload, registry: Pick<JobRegistry, 'resolve'>): Job {
+  const cls = registry.resolve(payload.job)
+  const security = payloadSecurityOf(app)
+  if (security.signer?.canSign) verifyPayload(parsePayloadFields(raw), security)
+  return hydrateJobClass(cls, payload)
+}
+
+/**
+ * Re-signs a payload whose fields were changed after encodeJob (chains and batches add theirs): any old
+ * signature is replaced. Code that edits a stored payload must write it back through this.
+ */
+export function resealPayload(fields: Record<string, unknown>, security: PayloadSecurity = currentPayloadSecurity()): string {
+  return serializeSigned(fields, security.signer)
+}
