@@ -111,6 +111,7 @@ describe('commands on a temp app', () => {
     expect(about.drivers.Database).toBe('pgsql (pgsql)')
     expect(about.drivers.Queue).toBe('redis (redis)')
     expect(about.environment['Node Version']).toBe(process.versions.node)
+    expect(about.environment['Payload Signing']).toBe(process.env.APP_KEY ? 'ON' : 'OFF (no APP_KEY)')
     for (const heavy of ['knex', 'pg', 'ioredis']) expect(loadedPackages(result.stderr)).not.toContain(heavy)
   })
 

@@ -42,6 +42,7 @@ export default class AboutCommand extends Command {
           ['Debug Mode', app.debug ? 'ENABLED' : 'OFF'],
           ['URL', app.url],
           ['Application Key', app.key ? 'SET' : 'NOT SET (run craft key:generate)'],
+          ['Payload Signing', app.key ? 'ON' : 'OFF (no APP_KEY)'],
         ],
       ],
       [
