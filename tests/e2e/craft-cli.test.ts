@@ -111,7 +111,15 @@ describe('commands on a temp app', () => {
     expect(about.drivers.Database).toBe('pgsql (pgsql)')
     expect(about.drivers.Queue).toBe('redis (redis)')
     expect(about.environment['Node Version']).toBe(process.versions.node)
-    expect(about.environment['Payload Signing']).toBe(process.env.APP_KEY ? 'ON' : 'OFF (no APP_KEY)')
+  })
+
+  it('about says whether payloads are signed', async () => {
+    const signing = async (key: string) => {
+      const result = await runCraft(['about', '--json'], { basePath: app.basePath, env: { APP_KEY: key } })
+      return (JSON.parse(result.stdout) as { environment: Record<string, string> }).environment['Payload Signing']
+    }
+    expect(await signing('')).toBe('OFF (no APP_KEY)')
+    expect(await signing(`base64:${Buffer.alloc(32, 7).toString('base64')}`)).toBe('ON')
     for (const heavy of ['knex', 'pg', 'ioredis']) expect(loadedPackages(result.stderr)).not.toContain(heavy)
   })
 
