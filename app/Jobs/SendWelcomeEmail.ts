@@ -1,25 +1,26 @@
 import { Application } from '#kiln/foundation/application'
+import { Mail } from '#kiln/mail/mail'
 import { QueuedJob } from '#kiln/queue/job'
+import { WelcomeEmail } from '#app/Mail/WelcomeEmail'
+import type { User } from '#app/Models/User'
 
-/** An example job: `await SendWelcomeEmail.dispatch(user.id, user.email)`, then `bin/craft queue:work`. */
+/** Mails a new user (dispatched by `POST /register` on `emails`). The user is fetched fresh on the worker. */
 export class SendWelcomeEmail extends QueuedJob {
   override tries = 3
   override backoff = [10, 30, 60]
   override timeout = 60
+  /** A user deleted before the job ran needs no welcome. */
+  deleteWhenMissingModels = true
 
-  constructor(
-    public userId: number,
-    public email: string,
-  ) {
+  constructor(public user: User) {
     super()
   }
 
   async handle(): Promise<void> {
-    // A real app would send a Mailable here; the example only logs.
-    Application.current().make('log').info({ userId: this.userId, attempt: this.attempts() }, `Welcome email sent to ${this.email}`)
+    await Mail.to(this.user).send(new WelcomeEmail(this.user))
   }
 
   override failed(error: Error): void {
-    Application.current().make('log').error({ userId: this.userId, err: error }, 'Could not send the welcome email')
+    Application.current().make('log').error({ userId: this.user.id, err: error }, 'Could not send the welcome email')
   }
 }

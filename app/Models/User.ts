@@ -5,8 +5,14 @@ export interface UserAttributes {
   name: string
   email: string
   email_verified_at: Date | null
+  /** scrypt hash, see app/Support/Hash.ts; never the plain password. */
   password: string
   remember_token: string | null
+  /** Receives the newsletter. */
+  subscribed: boolean
+  /** A newsletter to this address finally failed; no more newsletters go there. */
+  email_bounced: boolean
+  newsletters_sent: number
   created_at: Date | null
   updated_at: Date | null
 }
@@ -15,5 +21,12 @@ export interface UserAttributes {
 export class User extends Model<UserAttributes> {
   static override table = 'users'
   static override hidden = ['password', 'remember_token']
-  static override casts = { email_verified_at: 'date', created_at: 'date', updated_at: 'date' } as const
+  static override casts = {
+    subscribed: 'boolean',
+    email_bounced: 'boolean',
+    newsletters_sent: 'number',
+    email_verified_at: 'date',
+    created_at: 'date',
+    updated_at: 'date',
+  } as const
 }

@@ -9,6 +9,9 @@ import { runProcessGroup, type ProcessSpec } from '../process-group.ts'
  * creates the SQLite database and runs the migrations, then starts the HTTP server and a queue worker
  * side by side, like Laravel's `composer run dev`.
  */
+/** The seed app's queues, highest priority first. */
+const DEV_QUEUES = 'payments,emails,default,documents'
+
 export default class DevCommand extends Command {
   static override commandName = 'dev'
   static override description = 'Set up the app on first run, then start the HTTP server and a queue worker'
@@ -31,7 +34,7 @@ export default class DevCommand extends Command {
     const serveArgs = [craft, 'serve', ...(port ? ['--port', String(port)] : [])]
     const processes: ProcessSpec[] = [{ name: 'server', color: 'blue', command: process.execPath, args: serveArgs }]
     if (this.input.option('worker') !== false) {
-      processes.push({ name: 'queue', color: 'green', command: process.execPath, args: [craft, 'queue:work', '--tries=3'] })
+      processes.push({ name: 'queue', color: 'green', command: process.execPath, args: [craft, 'queue:work', `--queue=${DEV_QUEUES}`, '--tries=3'] })
     }
     return runProcessGroup(processes, this.output, this.app.basePath)
   }
