@@ -8,7 +8,8 @@ export default defineLoggingConfig({
 
   channels: {
     stack: { driver: 'stack', channels: ['stdout', 'file'] },
-    stdout: { driver: 'stdout', pretty: 'auto' },
+    // Pretty lines on a terminal, JSON lines otherwise; LOG_PRETTY=true forces pretty (npm run dev sets it).
+    stdout: { driver: 'stdout', pretty: env.boolean('LOG_PRETTY', false) || 'auto' },
     file: { driver: 'file', path: 'storage/logs/kiln.log' },
   },
 

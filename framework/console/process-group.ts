@@ -27,7 +27,9 @@ export function runProcessGroup(specs: ProcessSpec[], output: Output, cwd: strin
     process.once('SIGTERM', onSignal)
 
     for (const spec of specs) {
-      const child = spawn(spec.command, spec.args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: process.env })
+      // Children write to a pipe, not the terminal; keep their log lines readable when we are on one.
+      const env = output.colors ? { ...process.env, LOG_PRETTY: 'true' } : process.env
+      const child = spawn(spec.command, spec.args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env })
       children.set(spec.name, child)
       const prefix = output.style(`[${spec.name}]`, spec.color)
       const pipe = (stream: NodeJS.ReadableStream) => {
