@@ -39,7 +39,10 @@ export default class QueueWorkCommand extends Command {
     manager.connectionConfig(connection) // unknown -> E_UNKNOWN_QUEUE_CONNECTION listing the configured ones
     if (options.queues.length === 0) options.queues = [manager.defaultQueue(connection)]
 
-    const worker = new Worker(this.app, connection, options, { onError: (error) => this.output.error(describeError(error)) })
+    const worker = new Worker(this.app, connection, options, {
+      onError: (error) => this.output.error(describeError(error)),
+      onWarning: (message) => this.output.warn(message),
+    })
     worker.validate()
     this.output.info(`Processing jobs from the [${options.queues.join(',')}] queue${options.queues.length > 1 ? 's' : ''}.`)
     const stopListening = renderWorkerEvents(this.app.make('events'), this.output)

@@ -46,3 +46,13 @@ export class RestartSignalUnavailableError extends KilnError {
     )
   }
 }
+
+/** Lease renewal found a running job's reservation gone: it expired and another worker may run the job. */
+export class LeaseLostError extends KilnError {
+  constructor(connection: string, queue: string, id: string) {
+    super(
+      'E_LEASE_LOST',
+      `Job ${id} on queue "${queue}" of the "${connection}" connection lost its reservation while running (it expired before it could be renewed, e.g. the worker was paused or blocked), so another worker may run it too. Its signal was aborted; keep handlers from blocking the event loop, or raise retry_after.`,
+    )
+  }
+}

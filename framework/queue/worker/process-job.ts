@@ -1,14 +1,20 @@
+import { randomUUID } from 'node:crypto'
 import type { Application } from '../../foundation/application.ts'
 import { describeError, isKilnError } from '../../support/errors.ts'
 import type { JobPayload, ReservedJob } from '../contracts.ts'
 import { JobExceptionOccurred, JobFailed, JobProcessed, JobProcessing, JobReleasedAfterException, JobTimedOut } from '../events.ts'
 import { bindJobRuntime, type Job, type JobRuntimeState } from '../job.ts'
-import { decodePayload, hydrateJob } from '../payload-codec.ts'
-import { decide, type Decision, type Outcome } from './decide.ts'
+import { decodePayload } from '../payload-codec.ts'
+import { openJob } from '../payload-security.ts'
+import { releaseUniqueLock } from '../unique-jobs.ts'
+import { onJobFailed, onJobSucceeded, shouldSkip } from '../../bus/job-lifecycle.ts'
+import { decide, type DecideInput, type Decision, type Outcome } from './decide.ts'
 import { TimeoutExceededError } from './errors.ts'
 import { exceptionCounter } from './exception-counter.ts'
+import { AttemptContext, type Abortable } from './attempt-context.ts'
 import type { WorkerOptions } from './options.ts'
 import type { Watchdog } from './watchdog.ts'
+import { restoreModels, shouldDeleteWhenMissingModels } from '../../model/model-codec.ts'
 
 /**
  * The one pipeline every job goes through, on a worker or the sync driver:
@@ -28,19 +34,20 @@ export async function processJob(app: Application, reserved: ReservedJob, option
 
   if (!prepared.ok) {
     // Unknown job or unreadable payload: failed at once, byte for byte, without a stack trace.
-    const decision = decide({ ...policy(null, options, reserved, hooks), jobName: prepared.jobName, outcome: { kind: 'unprocessable', error: prepared.error } })
+    const decision = decide(policy(null, options, reserved, hooks, prepared.jobName, { kind: 'unprocessable', error: prepared.error }))
     await carryOut(app, reserved, decision, null, null, hooks)
     if (hooks.rethrow) throw prepared.error
     return result(decision, prepared.error)
   }
 
   const { payload, job, jobName } = prepared
-  const claim = decide({ ...policy(payload, options, reserved, hooks), jobName, outcome: { kind: 'claimed' } })
+  const claim = decide(policy(payload, options, reserved, hooks, jobName, CLAIMED))
   if (claim.action === 'fail') {
     await carryOut(app, reserved, claim, payload, job, hooks)
     return result(claim, claim.error)
   }
 
+  await releaseUniqueLock(app, payload, 'processing')
   const attempt = await runAttempt(app, reserved, prepared, hooks.sync ? 0 : (payload.timeout ?? options.timeout), hooks)
   const { outcome } = attempt
   let exceptions = 0
@@ -49,7 +56,7 @@ export async function processJob(app: Application, reserved: ReservedJob, option
     if (payload.maxExceptions) exceptions = await exceptionCounter(app).increment(payload.uuid)
     await app.make('events').dispatch(new JobExceptionOccurred(reserved.connectionName, reserved, payload, outcome.error))
   }
-  const decision = decide({ ...policy(payload, options, reserved, hooks), jobName, exceptions, outcome })
+  const decision = decide(policy(payload, options, reserved, hooks, jobName, outcome, exceptions))
   await carryOut(app, reserved, decision, payload, job, hooks)
   await announce(app, reserved, payload, outcome, decision)
 
@@ -75,6 +82,12 @@ export interface ProcessHooks {
   sync?: boolean
   /** Write finally failed jobs to the failed-job store (default true; the sync driver does not, like Laravel's). */
   logFailed?: boolean
+  /** Called as the handler starts, with the controller of its `this.job.signal` (lease renewal aborts it). */
+  onAttempt?: (reserved: ReservedJob, controller: Abortable) => void
+  /** Acknowledges a succeeded job instead of `reserved.delete()` (the worker's delete-and-fetch-next). */
+  acknowledge?: (reserved: ReservedJob) => Promise<void>
+  /** Called just before the job is deleted, released or failed (lease renewal stops there). */
+  settling?: (reserved: ReservedJob) => void
 }
 
 export interface ProcessResult {
@@ -94,6 +107,7 @@ const WATCHDOG_MARGIN_MS = 3000
 /** Time an abandoned worker gets to shut down cleanly before the watchdog kills it. */
 const ABANDONED_EXIT_MS = 10_000
 const TIMED_OUT = Symbol('timed out')
+const CLAIMED: Outcome = { kind: 'claimed' }
 
 type Prepared = { ok: true; jobName: string; payload: JobPayload; job: Job } | { ok: false; jobName: string; error: Error }
 
@@ -111,23 +125,26 @@ async function runAttempt(app: Application, reserved: ReservedJob, prepared: Pre
   const { payload, job, jobName } = prepared
   const events = app.make('events')
   await events.dispatch(new JobProcessing(reserved.connectionName, reserved, payload))
-  const controller = new AbortController()
-  const state = bindJobRuntime(job, {
-    id: reserved.id,
-    uuid: payload.uuid,
-    queue: reserved.queue,
-    connection: reserved.connectionName,
-    attempts: reserved.attempts,
-    signal: controller.signal,
-  })
+  const context = new AttemptContext(reserved, payload.uuid)
+  hooks.onAttempt?.(reserved, context)
+  const state = bindJobRuntime(job, context)
   const graceMs = hooks.graceMs ?? DEFAULT_GRACE_MS
+  // SerializesModels: fetch the job's models fresh. A missing one fails the job at once (no retry), or
+  // deletes it silently when the job sets deleteWhenMissingModels (Laravel's CallQueuedHandler).
+  try {
+    await restoreModels(job)
+  } catch (error) {
+    const outcome: Outcome = shouldDeleteWhenMissingModels(job, error) ? { kind: 'deleted' } : { kind: 'failed', error: asError(error) }
+    return { outcome, running: Promise.resolve(null), graceMs, watch: undefined }
+  }
   const watch = timeout > 0 ? hooks.watchdog?.arm(Date.now() + timeout * 1000 + graceMs + WATCHDOG_MARGIN_MS) : undefined
-  const running = runThroughMiddleware(job)
+  // A job of a cancelled batch skips itself (and counts as done); shouldSkip also binds this.batch().
+  const running = shouldSkip(app, payload, job).then((skip) => (skip ? null : runThroughMiddleware(job)), asError)
   const settled = await raceTimeout(running, timeout)
   if (settled !== TIMED_OUT) return { outcome: toOutcome(state, settled), running, graceMs, watch }
 
   const error = new TimeoutExceededError(jobName, timeout)
-  controller.abort(error)
+  context.abort(error)
   await events.dispatch(new JobTimedOut(reserved.connectionName, reserved, payload, error))
   return { outcome: { kind: 'timeout', error }, running, graceMs, watch }
 }
@@ -150,7 +167,7 @@ async function prepare(app: Application, reserved: ReservedJob): Promise<Prepare
   }
   try {
     const registry = await app.make('jobs').ready()
-    return { ok: true, jobName: payload.displayName || payload.job, payload, job: hydrateJob(payload, registry) }
+    return { ok: true, jobName: payload.displayName || payload.job, payload, job: openJob(app, reserved.rawBody, payload, registry) }
   } catch (error) {
     return { ok: false, jobName: payload.displayName || payload.job || UNREADABLE, error: asError(error) }
   }
@@ -198,16 +215,18 @@ function toOutcome(state: JobRuntimeState, error: Error | null): Outcome {
   return { kind: 'success' }
 }
 
-/** The retry settings of decide(): the job's own from its payload, the worker's as defaults. */
-function policy(payload: JobPayload | null, options: WorkerOptions, reserved: ReservedJob, hooks: ProcessHooks) {
+/** decide()'s input: the job's own retry settings from its payload, the worker's as defaults (one literal, no spreads: it runs twice per job). */
+function policy(payload: JobPayload | null, options: WorkerOptions, reserved: ReservedJob, hooks: ProcessHooks, jobName: string, outcome: Outcome, exceptions = 0): DecideInput {
   return {
+    outcome,
+    jobName,
     attempts: reserved.attempts,
     jobTries: hooks.sync ? 1 : (payload?.maxTries ?? null),
     workerTries: options.tries,
     jobBackoff: payload?.backoff ?? null,
     workerBackoff: options.backoff,
     maxExceptions: hooks.sync ? null : (payload?.maxExceptions ?? null),
-    exceptions: 0,
+    exceptions,
     retryUntil: hooks.sync ? null : (payload?.retryUntil ?? null),
     failOnTimeout: payload?.failOnTimeout ?? false,
     now: Date.now(),
@@ -219,12 +238,15 @@ function policy(payload: JobPayload | null, options: WorkerOptions, reserved: Re
  * in between re-runs the claim check rather than losing the job.
  */
 async function carryOut(app: Application, reserved: ReservedJob, decision: Decision, payload: JobPayload | null, job: Job | null, hooks: ProcessHooks): Promise<void> {
+  if (decision.action !== 'run') hooks.settling?.(reserved)
   switch (decision.action) {
     case 'run':
       return
     case 'ack':
-      await reserved.delete()
+      await (hooks.acknowledge ? hooks.acknowledge(reserved) : reserved.delete())
+      await releaseUniqueLock(app, payload, 'finished')
       if (payload?.maxExceptions) await exceptionCounter(app).forget(payload.uuid)
+      if (payload) await onJobSucceeded(app, payload, job) // next job of its chain, batch counters
       return
     case 'release':
       await reserved.release(decision.delay)
@@ -232,7 +254,7 @@ async function carryOut(app: Application, reserved: ReservedJob, decision: Decis
     case 'fail': {
       if (hooks.logFailed !== false) {
         await app.make('queue.failed').log({
-          uuid: payload?.uuid ?? uuidFromRaw(reserved.rawBody) ?? `unreadable-${reserved.connectionName}-${reserved.id}`,
+          uuid: payload?.uuid ?? uuidFromRaw(reserved.rawBody) ?? randomUUID(),
           connection: reserved.connectionName,
           queue: reserved.queue,
           payload: reserved.rawBody,
@@ -240,7 +262,9 @@ async function carryOut(app: Application, reserved: ReservedJob, decision: Decis
         })
       }
       await reserved.delete()
+      await releaseUniqueLock(app, payload, 'finished')
       if (payload?.maxExceptions) await exceptionCounter(app).forget(payload.uuid)
+      if (payload) await onJobFailed(app, payload, decision.error) // chain catch job, batch counters
       let hookError: Error | null = null
       if (job && typeof job.failed === 'function') {
         try {

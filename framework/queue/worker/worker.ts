@@ -4,7 +4,8 @@ import type { QueueDriver, ReservedJob } from '../contracts.ts'
 import { Looping, WorkerStopping } from '../events.ts'
 import { TimeoutExceedsRetryAfterError } from './errors.ts'
 import type { WorkerOptions } from './options.ts'
-import { processJob, type ProcessResult } from './process-job.ts'
+import { LeaseKeeper } from './lease-keeper.ts'
+import { processJob, type ProcessHooks, type ProcessResult } from './process-job.ts'
 import { RestartSignal } from './restart-signal.ts'
 import { EXIT_ERROR, shouldStop, type StopReason, type WorkerState } from './should-stop.ts'
 import { Watchdog } from './watchdog.ts'
@@ -29,10 +30,18 @@ export class Worker {
   /** The last look at the queues failed (not the same as finding them empty). */
   private popFailed = false
   private wake: AbortController = new AbortController()
+  /** Resolves waitForSlot(): a plain callback, since an AbortController per job costs ~10 µs. */
+  private slotFreed: (() => void) | null = null
   /** Aborted by stop(): cuts short back-offs and rests, so SIGTERM is honoured promptly. */
   private readonly stopping = new AbortController()
   private memorySampledAt = -Infinity
   private lastMemoryMb = 0
+  /** Slots taken by claims still waiting for the server's answer (so two claims never overfill them). */
+  private claiming = 0
+  /** Renews the reservations of running jobs; null when the connection has no retry_after. */
+  private leases: LeaseKeeper | null = null
+  /** The same hooks for every job (no per-job closures). */
+  private readonly hooks: ProcessHooks
 
   constructor(
     private readonly app: Application,
@@ -41,6 +50,12 @@ export class Worker {
     private readonly settings: WorkerSettings = {},
   ) {
     this.restart = new RestartSignal(app, settings.onError)
+    this.hooks = {
+      watchdog: this.watchdog,
+      graceMs: settings.graceMs,
+      onAttempt: (reserved, controller) => this.leases?.attach(reserved, controller),
+      settling: (reserved) => this.leases?.release(reserved),
+    }
   }
 
   /** Runs until a stop condition holds, finishes the jobs in flight, and returns why it stopped. */
@@ -50,6 +65,11 @@ export class Worker {
     const driver = await manager.connection(this.connectionName)
     const queues = this.options.queues.length > 0 ? this.options.queues : [manager.defaultQueue(this.connectionName)]
     this.restartSignalAtStart = await this.restart.current(Date.now(), true)
+    this.leases = this.leaseKeeper()
+    if (driver.deleteAndPop && queues.length === 1 && this.options.rest === 0 && !this.options.once) {
+      this.hooks.acknowledge = (reserved) => this.acknowledge(driver, queues[0] as string, reserved)
+    }
+    await this.warnAtStart(driver)
     const removeSignalHandlers = this.settings.listenForSignals === false ? () => undefined : this.listenForSignals()
     try {
       let stop: StopReason | null
@@ -60,6 +80,7 @@ export class Worker {
       return stop
     } finally {
       removeSignalHandlers()
+      this.leases?.stop()
       // A handler that ignored its timeout is still running: keep the watchdog armed until the process exits.
       if (!this.abandoned) await this.watchdog.stop()
     }
@@ -68,7 +89,7 @@ export class Worker {
   /** Asks the worker to stop taking jobs; those in flight finish first (SIGTERM does this). */
   stop(signal = 'stop'): void {
     this.signal ??= signal
-    this.wake.abort(WAKE)
+    this.wakeUp()
     this.stopping.abort(WAKE)
   }
 
@@ -98,7 +119,29 @@ export class Worker {
     return started
   }
 
+  /**
+   * Finish and fetch next (the driver's deleteAndPop): acknowledges a succeeded job and claims the job
+   * that takes its slot in the same round trip. Used only when one queue is worked (so no queue of
+   * higher priority can be passed over), without --rest or --once, and only while no stop condition
+   * holds and --max-jobs leaves room; otherwise a plain delete, and the loop claims as usual.
+   */
+  private async acknowledge(driver: QueueDriver, queue: string, reserved: ReservedJob): Promise<void> {
+    if (!driver.deleteAndPop || reserved.queue !== queue || (await this.stopIfNecessary())) return reserved.delete()
+    // Checked and taken in one synchronous step after the await: acks finishing together cannot overfill --max-jobs.
+    const room = this.options.maxJobs === 0 || this.jobsProcessed + this.inFlight.size + this.claiming < this.options.maxJobs
+    if (!room) return reserved.delete()
+    this.claiming++
+    let jobs: ReservedJob[]
+    try {
+      jobs = await driver.deleteAndPop(reserved, queue, 1)
+    } finally {
+      this.claiming--
+    }
+    for (const job of jobs) this.start(job)
+  }
+
   private async pop(driver: QueueDriver, queue: string, max: number): Promise<ReservedJob[]> {
+    this.claiming += max
     try {
       return await driver.pop(queue, max)
     } catch (error) {
@@ -107,13 +150,17 @@ export class Worker {
       await this.settings.onError?.(error)
       await this.pause(Math.max(this.options.sleep, 1) * 1000)
       return []
+    } finally {
+      this.claiming -= max
     }
   }
 
   private start(reserved: ReservedJob): void {
+    this.leases?.hold(reserved)
     const run = this.process(reserved).finally(() => {
+      this.leases?.release(reserved)
       this.inFlight.delete(run)
-      this.wake.abort(WAKE)
+      this.wakeUp()
     })
     this.inFlight.add(run)
   }
@@ -122,7 +169,7 @@ export class Worker {
   private async process(reserved: ReservedJob): Promise<void> {
     let result: ProcessResult | null = null
     try {
-      result = await processJob(this.app, reserved, this.options, { watchdog: this.watchdog, graceMs: this.settings.graceMs })
+      result = await processJob(this.app, reserved, this.options, this.hooks)
     } catch (error) {
       await this.settings.onError?.(error)
     }
@@ -140,9 +187,10 @@ export class Worker {
   }
 
   private freeSlots(): number {
-    let free = this.options.concurrency - this.inFlight.size
-    if (this.options.once) free = Math.min(free, 1 - this.jobsProcessed - this.inFlight.size)
-    if (this.options.maxJobs > 0) free = Math.min(free, this.options.maxJobs - this.jobsProcessed - this.inFlight.size)
+    const taken = this.inFlight.size + this.claiming
+    let free = this.options.concurrency - taken
+    if (this.options.once) free = Math.min(free, 1 - this.jobsProcessed - taken)
+    if (this.options.maxJobs > 0) free = Math.min(free, this.options.maxJobs - this.jobsProcessed - taken)
     return Math.max(0, free)
   }
 
@@ -173,10 +221,29 @@ export class Worker {
     return this.lastMemoryMb
   }
 
+  /** Lease renewal for drivers whose reservations can be touched, every max(1, retry_after / 3) seconds. */
+  private leaseKeeper(): LeaseKeeper | null {
+    const retryAfter = this.retryAfter()
+    if (retryAfter === null || retryAfter <= 0) return null
+    return new LeaseKeeper(retryAfter, { onError: this.settings.onError, onWarning: this.settings.onWarning })
+  }
+
+  /** The driver's start-up warnings (e.g. a Redis eviction policy), bounded so an unreachable server cannot hold up the loop. */
+  private async warnAtStart(driver: QueueDriver): Promise<void> {
+    if (!driver.startupWarnings) return
+    // An unreachable server is reported by the loop's first claim; the warning is only advice.
+    const warnings = await Promise.race([driver.startupWarnings().catch(() => []), sleep(WARNINGS_WAIT_MS, [], { ref: false })])
+    for (const warning of warnings) await this.settings.onWarning?.(warning)
+  }
+
+  private retryAfter(): number | null {
+    const config = this.app.make('queue').connectionConfig(this.connectionName)
+    return 'retry_after' in config ? config.retry_after : null
+  }
+
   /** Every slot is busy: wait until a job finishes (or a stop is requested). */
   private async waitForSlot(): Promise<void> {
-    const wake = this.renewWake()
-    if (!wake.aborted) await new Promise<void>((resolve) => wake.addEventListener('abort', () => resolve(), { once: true }))
+    if (!this.signal) await new Promise<void>((resolve) => (this.slotFreed = resolve))
     // Let jobs finishing in the same turn free their slots too, so the next claim takes them in one batch.
     await new Promise((resolve) => setImmediate(resolve))
   }
@@ -195,6 +262,14 @@ export class Worker {
     } catch (error) {
       if (!wake.aborted) throw error
     }
+  }
+
+  /** A job finished or a stop was requested: ends waitForSlot() and waitForJobs(). */
+  private wakeUp(): void {
+    const resolve = this.slotFreed
+    this.slotFreed = null
+    resolve?.()
+    if (!this.wake.signal.aborted) this.wake.abort(WAKE)
   }
 
   /** A fresh wake-up signal, already aborted when a stop was requested meanwhile. */
@@ -219,8 +294,7 @@ export class Worker {
    * expire while its job still runs, so a second worker would run it too.
    */
   validate(): void {
-    const config = this.app.make('queue').connectionConfig(this.connectionName)
-    const retryAfter = 'retry_after' in config ? config.retry_after : null
+    const retryAfter = this.retryAfter()
     if (retryAfter !== null && this.options.timeout > 0 && this.options.timeout >= retryAfter) {
       throw new TimeoutExceedsRetryAfterError(this.connectionName, this.options.timeout, retryAfter)
     }
@@ -234,6 +308,8 @@ export interface WorkerSettings {
   graceMs?: number
   /** Errors outside any job's handler (a lost connection, a failing failed() hook): the worker keeps going. */
   onError?: (error: unknown) => void | Promise<void>
+  /** Advice that does not stop the worker (a risky server setting, a lost lease); queue:work prints it as WARN. */
+  onWarning?: (message: string) => void | Promise<void>
   /** Bytes of memory in use (default: JavaScript heap plus buffers, see defaultMemoryUsage). */
   memoryUsage?: () => number
 }
@@ -245,6 +321,8 @@ export interface WorkerSettings {
  * up in the heap and buffers, which is what the limit is for.
  */
 const MEMORY_SAMPLE_MS = 1000
+/** How long the worker waits for the driver's start-up warnings before it starts claiming. */
+const WARNINGS_WAIT_MS = 2000
 /** The reason given to wake-up aborts (a plain value: no DOMException built per job). */
 const WAKE = Symbol('wake')
 
