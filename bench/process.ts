@@ -1,0 +1,65 @@
+/**
+ * Runs one task in a fresh Node process (a "worker process" or a producer), so that every measured
+ * worker starts cold and alone, as a deployed worker would, and its RSS is its own.
+ */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { ChildMessage, TaskArgs, TaskResult } from './protocol.ts'
+import type { TaskName } from './tasks.ts'
+
+const loader = fileURLToPath(new URL('../framework/loader/register.mjs', import.meta.url))
+const entry = fileURLToPath(new URL('./child.ts', import.meta.url))
+
+export interface ChildHandle {
+  /** Resolves when the task says it is ready (an idle worker), or with its result if it never says so. */
+  ready: Promise<void>
+  result: Promise<TaskResult>
+  kill(): void
+}
+
+export class ChildTaskError extends Error {
+  constructor(task: string, detail: string) {
+    super(`bench task "${task}" failed: ${detail}`)
+  }
+}
+
+/** Starts `task` in a child process with `args`; it is killed if it outlives `timeoutMs`. */
+export function startChild(task: TaskName, args: TaskArgs, timeoutMs = 300_000): ChildHandle {
+  const child = spawn(process.execPath, ['--import', loader, entry, task], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, KILN_BENCH_ARGS: JSON.stringify(args) },
+  })
+  let markReady: () => void = () => undefined
+  const ready = new Promise<void>((resolve) => (markReady = resolve))
+  const result = new Promise<TaskResult>((resolve, reject) => {
+    let settled = false
+    const timer = setTimeout(() => fail(`no result after ${timeoutMs} ms`), timeoutMs)
+    const fail = (detail: string) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      child.kill('SIGKILL')
+      reject(new ChildTaskError(task, detail))
+    }
+    child.on('message', (message: ChildMessage) => {
+      if (message.type === 'ready') markReady()
+      else if (message.type === 'error') fail(message.message)
+      else if (!settled) {
+        settled = true
+        clearTimeout(timer)
+        markReady()
+        resolve(message.result)
+      }
+    })
+    child.on('exit', (code, signal) => fail(`exited (${signal ?? code}) before reporting a result`))
+    child.on('error', (error) => fail(error.message))
+  })
+  // The orchestrator waits on `ready` only; a failure surfaces through `result`.
+  result.catch(() => markReady())
+  return { ready, result, kill: () => child.kill('SIGKILL') }
+}
+
+/** Runs `task` to completion in a child process and returns its result. */
+export function runChild(task: TaskName, args: TaskArgs, timeoutMs?: number): Promise<TaskResult> {
+  return startChild(task, args, timeoutMs).result
+}
