@@ -50,6 +50,18 @@ describe('queue:work on the database driver (SQLite)', () => {
     expect(result.stdout).toMatch(/ThrowingJob \.+ .*FAIL/)
   })
 
+  it('shows why an attempt failed under its FAIL line, and logs it', async () => {
+    const file = fx.recordFile()
+    await fx.push(new ThrowingJob(file, 'boom'))
+    const result = await fx.craft(['queue:work', '--stop-when-empty', '--tries=2', '--sleep=0'])
+    expect(result.code).toBe(0)
+    // Attempt 1 is released for a retry: its reason is printed and logged, not only the final failure's.
+    expect(result.stdout).toMatch(/ThrowingJob \.+ .*FAIL\n {2}Error: boom broke on attempt 1 \(retrying in 0s\)/)
+    expect(result.stdout).toMatch(/ThrowingJob \.+ .*FAIL\n {2}Error: boom broke on attempt 2\n/)
+    expect(result.stdout).toMatch(/"level":40.*"job":"ThrowingJob".*"msg":"Error: boom broke on attempt 1"/)
+    expect(result.stdout).not.toMatch(/\n\s+at /)
+  })
+
   it('takes jobs in the priority order of --queue', async () => {
     const file = fx.recordFile()
     await fx.push(new RecordJob(file, 'low1'), 'low')

@@ -3,10 +3,11 @@ import { InvalidInputError } from '../errors.ts'
 import type { Output } from '../output.ts'
 import type { EventDispatcher } from '../../events/dispatcher.ts'
 import type { JobPayload, ReservedJob } from '../../queue/contracts.ts'
-import { JobFailed, JobProcessed, JobProcessing, JobReleasedAfterException } from '../../queue/events.ts'
+import { JobExceptionOccurred, JobFailed, JobProcessed, JobProcessing, JobReleasedAfterException } from '../../queue/events.ts'
 import { workerOptions, type WorkerOptions } from '../../queue/worker/options.ts'
 import { Worker } from '../../queue/worker/worker.ts'
-import { describeError } from '../../support/errors.ts'
+import type { Logger } from '../../logging/logger.ts'
+import { describeError, isKilnError } from '../../support/errors.ts'
 
 /** Time a worker that abandoned a stuck job gets to shut down before it exits anyway. */
 const FORCED_EXIT_MS = 2000
@@ -45,7 +46,7 @@ export default class QueueWorkCommand extends Command {
     })
     worker.validate()
     this.output.info(`Processing jobs from the [${options.queues.join(',')}] queue${options.queues.length > 1 ? 's' : ''}.`)
-    const stopListening = renderWorkerEvents(this.app.make('events'), this.output)
+    const stopListening = renderWorkerEvents(this.app.make('events'), this.output, () => this.app.make('log'))
     try {
       const stop = await worker.daemon()
       if (stop.code !== 0) {
@@ -91,8 +92,10 @@ export default class QueueWorkCommand extends Command {
 }
 
 /** Prints a line per job like artisan: `  2026-11-23 18:00:00 SendWelcomeEmail ...... RUNNING`, then DONE or FAIL. */
-function renderWorkerEvents(events: EventDispatcher, output: Output): () => void {
+function renderWorkerEvents(events: EventDispatcher, output: Output, log: () => Logger): () => void {
   const started = new Map<string, number>()
+  // The error of an attempt that will be retried, shown under its FAIL line (JobReleasedAfterException carries none).
+  const errors = new Map<string, Error>()
   const key = (job: ReservedJob) => `${job.connectionName}:${job.id}:${job.reservationToken}`
   const name = (payload: JobPayload | null) => payload?.displayName || payload?.job || 'Unreadable job'
   const finish = (job: ReservedJob, payload: JobPayload | null, status: string) => {
@@ -107,8 +110,19 @@ function renderWorkerEvents(events: EventDispatcher, output: Output): () => void
       output.twoColumn(`${timestamp()} ${name(event.payload)}`, output.style('RUNNING', 'yellow', 'bold'))
     }),
     events.listen(JobProcessed, (event) => finish(event.job, event.payload, output.style('DONE', 'green', 'bold'))),
-    events.listen(JobReleasedAfterException, (event) => finish(event.job, event.payload, output.style('FAIL', 'red', 'bold'))),
+    events.listen(JobExceptionOccurred, (event) => {
+      errors.set(key(event.job), event.error)
+      // Laravel reports every exception; the message and code are enough here, the stack stays in failed_jobs.
+      log().warn({ job: name(event.payload), id: event.job.id, attempts: event.job.attempts, code: isKilnError(event.error) ? event.error.code : undefined }, describeError(event.error))
+    }),
+    events.listen(JobReleasedAfterException, (event) => {
+      const error = errors.get(key(event.job))
+      errors.delete(key(event.job))
+      finish(event.job, event.payload, output.style('FAIL', 'red', 'bold'))
+      if (error) output.line(output.style(`  ${describeError(error)} (retrying in ${event.delay}s)`, 'gray'))
+    }),
     events.listen(JobFailed, (event) => {
+      errors.delete(key(event.job))
       finish(event.job, event.payload, output.style('FAIL', 'red', 'bold'))
       output.line(output.style(`  ${describeError(event.error)}`, 'gray'))
     }),
