@@ -32,7 +32,8 @@ export class ClassRegistry<C extends AnyClass> {
   constructor(private readonly options: ClassRegistryOptions<C>) {}
 
   /** Registers `cls` under its name (or `name`). Registering the same class again is a no-op. */
-  register(cls: C, name = this.options.nameOf(cls)): this {
+  register(cls: C, name?: string): this {
+    name ??= this.options.nameOf(cls)
     const existing = this.classes.get(name)
     if (existing && existing !== cls) throw this.options.errors.duplicate(name)
     this.classes.set(name, cls)
