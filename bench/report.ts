@@ -17,7 +17,7 @@ export interface Target {
 
 export interface RowSpec {
   metric: string
-  unit: 'jobs/s' | 'pairs/s' | 'ms' | 'MB' | '%'
+  unit: 'jobs/s' | 'pairs/s' | 'req/s' | 'ms' | 'MB' | '%'
   /** Sample key of Kiln's figure; absent for reference rows (a raw loop shown on its own). */
   kiln?: string
   peer?: { label: string; key: string }

@@ -2,7 +2,7 @@
  * `npm run bench`: measures Kiln and its peers side by side on the same servers, in one run, and prints
  * Kiln/peer ratios with absolute medians; writes the full result (every sample) to bench/results/.
  *
- *   npm run bench -- [--suite=database|redis|all] [--jobs=N] [--repeat=R] [--rss] [--quick]
+ *   npm run bench -- [--suite=database|redis|http|all] [--jobs=N] [--repeat=R] [--rss] [--quick]
  *
  * Benchmarks, not tests: nothing here runs under vitest, and no test asserts on a timing.
  */
@@ -15,13 +15,16 @@ import { Recorder } from './recorder.ts'
 import type { SuiteOptions } from './scenarios.ts'
 import { databaseSuite } from './suites/database.ts'
 import { redisSuite } from './suites/redis.ts'
+import { httpSuite } from './http-orders.ts'
 
-type SuiteName = 'database' | 'redis'
+type SuiteName = 'database' | 'redis' | 'http'
 
 const defaults: Record<SuiteName, { jobs: number }> = {
   // Keeps the database suite near three minutes on a 2-core machine at the issue's rates.
   database: { jobs: 4_000 },
   redis: { jobs: 20_000 },
+  // Unused: the HTTP suite runs for a fixed time (bench/http-orders.ts).
+  http: { jobs: 0 },
 }
 
 const argv = process.argv.slice(2)
@@ -54,7 +57,8 @@ for (const suite of suites) {
     spacingMs: 15,
     rss: values.rss ? (values.quick ? { from: 2_000, to: 10_000 } : { from: 20_000, to: 100_000 }) : null,
   }
-  const sections: Section[] = suite === 'database' ? await databaseSuite(options, recorder) : await redisSuite(options, recorder)
+  const sections: Section[] =
+    suite === 'database' ? await databaseSuite(options, recorder) : suite === 'redis' ? await redisSuite(options, recorder) : await httpSuite({ repeat, quick: values.quick }, recorder)
   for (const section of sections) {
     const rows = evaluate(section, recorder.samples)
     output.push({ title: section.title, rows, notes: section.notes })
@@ -71,9 +75,9 @@ writeFileSync(file, `${JSON.stringify({ environment: env, settings: { suites, re
 console.log(`\nresults: ${file}`)
 
 function suiteNames(value: string | undefined): SuiteName[] {
-  if (value === 'all' || value === undefined) return ['database', 'redis']
-  if (value === 'database' || value === 'redis') return [value]
-  console.error(`--suite must be database, redis or all (got "${value}")`)
+  if (value === 'all' || value === undefined) return ['database', 'redis', 'http']
+  if (value === 'database' || value === 'redis' || value === 'http') return [value]
+  console.error(`--suite must be database, redis, http or all (got "${value}")`)
   process.exit(1)
 }
 
