@@ -17,20 +17,24 @@ export interface QueueKeys {
   attempts: string
   tokens: string
   id: string
+  /** The eight keys of the pop scripts, in their KEYS order. */
+  pop: readonly string[]
 }
 
+/** Built once per queue name and cached: the hot path (pop, ack) builds no strings. */
 export function queueKeys(queue: string): QueueKeys {
-  const base = `queues:{${queue}}`
-  return {
-    waiting: base,
-    delayed: `${base}:delayed`,
-    reserved: `${base}:reserved`,
-    notify: `${base}:notify`,
-    jobs: `${base}:jobs`,
-    attempts: `${base}:attempts`,
-    tokens: `${base}:tokens`,
-    id: `${base}:id`,
+  let keys = keyCache.get(queue)
+  if (!keys) {
+    const base = `queues:{${queue}}`
+    const [waiting, delayed, reserved, notify, jobs, attempts, tokens, id] = [base, ...['delayed', 'reserved', 'notify', 'jobs', 'attempts', 'tokens', 'id'].map((s) => `${base}:${s}`)] as [
+      string, string, string, string, string, string, string, string,
+    ]
+    keys = { waiting, delayed, reserved, notify, jobs, attempts, tokens, id, pop: [waiting, delayed, reserved, notify, jobs, attempts, tokens, id] }
+    // Bounded: a worker uses a handful of queues; a producer naming queues at random must not leak.
+    if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear()
+    keyCache.set(queue, keys)
   }
+  return keys
 }
 
 export interface PoppedJob {
@@ -44,6 +48,12 @@ export interface PopResult {
   jobs: PoppedJob[]
   /** Milliseconds until the queue's next delayed job is due, or null when none is delayed. */
   nextDelayedMs: number | null
+}
+
+/** A finished reservation to acknowledge: its job id and the token that must still own it. */
+export interface Acknowledgement {
+  id: string
+  token: string
 }
 
 /** Most payloads one push script carries; larger bulks are split into pipelined calls. */
@@ -67,14 +77,27 @@ export class QueueScripts {
   }
 
   async pop(keys: QueueKeys, max: number, retryAfterMs: number): Promise<PopResult> {
-    const reply = await this.client.kilnQueuePop(...popKeys(keys), max, retryAfterMs, nonce())
+    const reply = await this.client.kilnQueuePop(...keys.pop, max, retryAfterMs, nonce())
     return parsePop(reply as PopReply, 0)
   }
 
   /** Deletes reservation (id, token) and reserves the next jobs, in one round trip. */
   async deleteAndPop(keys: QueueKeys, id: string, token: string, max: number, retryAfterMs: number): Promise<PopResult & { deleted: boolean }> {
-    const reply = (await this.client.kilnQueueDeleteAndPop(...popKeys(keys), id, token, max, retryAfterMs, nonce())) as PopReply
-    return { ...parsePop(reply, 1), deleted: reply[0] === 1 }
+    const reply = (await this.client.kilnQueueDeleteAndPop(...keys.pop, id, token, max, retryAfterMs, nonce())) as PopReply
+    const result = parsePop(reply, 1) as PopResult & { deleted: boolean }
+    result.deleted = reply[0] === 1
+    return result
+  }
+
+  /** Deletes every reservation of `acks` whose token still owns it and reserves the next jobs, in one round trip. */
+  async deleteManyAndPop(keys: QueueKeys, acks: readonly Acknowledgement[], max: number, retryAfterMs: number): Promise<PopResult & { deleted: boolean[] }> {
+    const args: ScriptArg[] = [...keys.pop, max, retryAfterMs, nonce()]
+    for (const ack of acks) args.push(ack.id, ack.token)
+    const reply = (await this.client.kilnQueueDeleteManyAndPop(...args)) as PopReply
+    const flags = String(reply[0])
+    const result = parsePop(reply, 1) as PopResult & { deleted: boolean[] }
+    result.deleted = acks.map((_, index) => flags[index] === '1')
+    return result
   }
 
   /** True when the token still owned the job. */
@@ -104,7 +127,15 @@ export class QueueScripts {
 type ScriptArg = string | number
 type ScriptFn = (...args: ScriptArg[]) => Promise<unknown>
 type ScriptClient = Record<
-  'kilnQueuePush' | 'kilnQueuePop' | 'kilnQueueDeleteAndPop' | 'kilnQueueDelete' | 'kilnQueueRelease' | 'kilnQueueTouch' | 'kilnQueueSize' | 'kilnQueueClear',
+  | 'kilnQueuePush'
+  | 'kilnQueuePop'
+  | 'kilnQueueDeleteAndPop'
+  | 'kilnQueueDeleteManyAndPop'
+  | 'kilnQueueDelete'
+  | 'kilnQueueRelease'
+  | 'kilnQueueTouch'
+  | 'kilnQueueSize'
+  | 'kilnQueueClear',
   ScriptFn
 >
 type PopReply = (string | number)[]
@@ -114,6 +145,7 @@ const SCRIPT_FILES: Record<keyof ScriptClient, string> = {
   kilnQueuePush: 'push-5.lua',
   kilnQueuePop: 'pop-8.lua',
   kilnQueueDeleteAndPop: 'delete-and-pop-8.lua',
+  kilnQueueDeleteManyAndPop: 'delete-many-and-pop-8.lua',
   kilnQueueDelete: 'delete-4.lua',
   kilnQueueRelease: 'release-5.lua',
   kilnQueueTouch: 'touch-2.lua',
@@ -122,6 +154,8 @@ const SCRIPT_FILES: Record<keyof ScriptClient, string> = {
 }
 
 const LUA_DIR = new URL('./lua/', import.meta.url)
+const KEY_CACHE_MAX = 1000
+const keyCache = new Map<string, QueueKeys>()
 
 let loaded: Record<string, { lua: string; numberOfKeys: number }> | undefined
 
@@ -148,20 +182,23 @@ function resolveIncludes(source: string, seen: Set<string>): string {
   })
 }
 
-function popKeys(keys: QueueKeys): string[] {
-  return [keys.waiting, keys.delayed, keys.reserved, keys.notify, keys.jobs, keys.attempts, keys.tokens, keys.id]
-}
+/**
+ * Reservation tokens are `<nonce>.<n>`. A nonce is this process's random 128-bit prefix plus a counter:
+ * unique across processes and pops, and unguessable by anyone who has not seen a token of this process,
+ * without a randomBytes call (and its syscall) per pop.
+ */
+const NONCE_PREFIX = randomBytes(16).toString('base64url')
+let nonceCounter = 0
 
-/** Reservation tokens are `<nonce>.<n>`: one random nonce per pop makes every token unguessable and unique. */
 function nonce(): string {
-  return randomBytes(9).toString('base64url')
+  return NONCE_PREFIX + (nonceCounter++).toString(36)
 }
 
 function parsePop(reply: PopReply, offset: number): PopResult {
-  const next = Number(reply[offset])
+  const next = reply[offset] as number
   const jobs: PoppedJob[] = []
   for (let i = offset + 1; i + 3 < reply.length; i += 4) {
-    jobs.push({ id: String(reply[i]), body: String(reply[i + 1]), attempts: Number(reply[i + 2]), token: String(reply[i + 3]) })
+    jobs.push({ id: reply[i] as string, body: reply[i + 1] as string, attempts: reply[i + 2] as number, token: reply[i + 3] as string })
   }
   return { jobs, nextDelayedMs: next < 0 ? null : next }
 }

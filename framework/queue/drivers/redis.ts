@@ -6,6 +6,7 @@ import type { RedisQueueConnectionConfig } from '../config.ts'
 import type { PushOptions, QueueDriver, ReservedJob } from '../contracts.ts'
 import { QueueUnavailableError, isUnavailable } from './redis-errors.ts'
 import { PUSH_CHUNK, QueueScripts, queueKeys, type PopResult, type PoppedJob, type QueueKeys } from './redis-scripts.ts'
+import { AckBatcher } from './redis-ack-batcher.ts'
 import { BlockingWaiter } from './redis-wait.ts'
 
 /** Builds the Redis queue driver for one connection of config/queue.ts. Opens no socket until first use. */
@@ -25,6 +26,8 @@ export class RedisQueue implements QueueDriver {
   private readonly retryAfterMs: number
   /** Server-reported time until each queue's next delayed job, so a wait ends when it is due. */
   private readonly nextDue = new Map<string, number>()
+  /** Coalesces the deleteAndPop calls of one tick into one deleteManyAndPop per queue. */
+  private readonly batcher = new AckBatcher((jobs, queue, max) => this.deleteManyAndPop(jobs, queue, max))
 
   constructor(
     readonly connectionName: string,
@@ -63,16 +66,36 @@ export class RedisQueue implements QueueDriver {
 
   /**
    * Acknowledges `job` and reserves up to `max` jobs of `queue` in one round trip (one script when
-   * `queue` is the job's own queue). The worker's fast path: finish one job, get the next.
+   * `queue` is the job's own queue). The worker's fast path: finish one job, get the next. Calls made in
+   * the same tick (a wide worker whose jobs finish together) share one script call: see AckBatcher.
    */
   async deleteAndPop(job: ReservedJob, queue: string = job.queue, max = 1): Promise<ReservedJob[]> {
     if (queue !== job.queue) {
       await job.delete()
       return this.pop(queue, max)
     }
-    const result = await this.guard(this.scripts.deleteAndPop(this.keys(queue), job.id, job.reservationToken, Math.max(1, max), this.retryAfterMs))
-    if (!result.deleted && job instanceof RedisReservedJob) job.leaseLost = true
-    return this.reserved(queue, result)
+    return this.batcher.add(job, queue, Math.max(1, max))
+  }
+
+  /**
+   * Acknowledges every job of `jobs` (all of `queue`; each checked against its own reservation token,
+   * a stale one deletes nothing and marks that job's lease lost) and reserves up to `max` jobs of
+   * `queue`, atomically, in one round trip.
+   */
+  async deleteManyAndPop(jobs: readonly ReservedJob[], queue: string, max: number): Promise<ReservedJob[]> {
+    const name = queue || this.config.queue
+    for (const job of jobs) if (job.queue !== name) throw new TypeError(`deleteManyAndPop: job ${job.id} belongs to queue "${job.queue}", not "${name}"`)
+    if (jobs.length === 1) {
+      const job = jobs[0] as ReservedJob
+      const one = await this.guard(this.scripts.deleteAndPop(queueKeys(name), job.id, job.reservationToken, Math.max(0, max), this.retryAfterMs))
+      if (!one.deleted) markLost(job)
+      return this.reserved(name, one)
+    }
+    const result = await this.guard(this.scripts.deleteManyAndPop(queueKeys(name), jobs.map(acknowledgement), Math.max(0, max), this.retryAfterMs))
+    result.deleted.forEach((deleted, index) => {
+      if (!deleted) markLost(jobs[index] as ReservedJob)
+    })
+    return this.reserved(name, result)
   }
 
   async size(queue?: string): Promise<number> {
@@ -189,6 +212,14 @@ export class RedisReservedJob implements ReservedJob {
   private async settle(action: 'delete' | 'release' | 'touch', delaySeconds = 0): Promise<void> {
     if (!(await this.driver.settle(this, action, delaySeconds))) this.leaseLost = true
   }
+}
+
+function markLost(job: ReservedJob): void {
+  if (job instanceof RedisReservedJob) job.leaseLost = true
+}
+
+function acknowledgement(job: ReservedJob): { id: string; token: string } {
+  return { id: job.id, token: job.reservationToken }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

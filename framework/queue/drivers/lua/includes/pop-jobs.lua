@@ -20,7 +20,7 @@ local function popJobs(waiting, delayed, reserved, notify, jobs, attempts, token
   migrateDue(reserved, waiting, now, tokens)
 
   local result = {-1}
-  local ids = redis.call('LPOP', waiting, max)
+  local ids = max > 0 and redis.call('LPOP', waiting, max)
   if ids then
     local expiry = now + retryAfterMs
     for i, id in ipairs(ids) do
