@@ -1,41 +1,53 @@
 import type { ReservationKey } from './database-queries.ts'
 
-type DeleteMany = (keys: ReservationKey[]) => Promise<unknown>
+/** What one batch asks of the database: delete `keys`, and when `claim` is set, reserve up to `claim.max` jobs. */
+type Write<R> = (keys: ReservationKey[], claim: { queue: string; max: number } | null) => Promise<R[]>
 
-interface Pending {
+interface Pending<R> {
   key: ReservationKey
-  resolve(): void
+  claim: { queue: string; max: number } | null
+  resolve(rows: R[]): void
   reject(error: unknown): void
 }
 
 /**
- * Coalesces the deletes issued in one tick (and those issued while a flush is in flight) into one
- * `DELETE ... WHERE (id, attempts) ...` statement: at concurrency 10 that turns ten round trips into one.
- * Each `delete()` still resolves only once its row is gone.
+ * Coalesces the acknowledgements issued in one tick (and those issued while a write is in flight) into
+ * one statement: at concurrency 10 that turns ten round trips into one. An acknowledgement may also ask
+ * for the next jobs (deleteAndPop): acknowledgements of one queue then share one delete-and-claim, and
+ * the claimed rows are shared out in order, each caller getting at most what it asked for. Each promise
+ * still resolves only once its row is gone (and its claims are committed).
  */
-export class DeleteBatcher {
-  private pending: Pending[] = []
+export class AckBatcher<R> {
+  private pending: Pending<R>[] = []
   private flushing: Promise<void> | null = null
   private scheduled = false
 
   constructor(
-    private readonly deleteMany: DeleteMany,
+    private readonly write: Write<R>,
     private readonly chunkSize = 500,
   ) {}
 
-  delete(key: ReservationKey): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ key, resolve, reject })
-      this.schedule()
-    })
+  async delete(key: ReservationKey): Promise<void> {
+    await this.enqueue(key, null)
   }
 
-  /** Resolves when every delete issued so far has been written. */
+  deleteAndClaim(key: ReservationKey, queue: string, max: number): Promise<R[]> {
+    return this.enqueue(key, { queue, max })
+  }
+
+  /** Resolves when every acknowledgement issued so far has been written. */
   async drain(): Promise<void> {
     while (this.flushing || this.pending.length > 0 || this.scheduled) {
       if (this.flushing) await this.flushing
       else await new Promise<void>((resolve) => setImmediate(resolve))
     }
+  }
+
+  private enqueue(key: ReservationKey, claim: Pending<R>['claim']): Promise<R[]> {
+    return new Promise<R[]>((resolve, reject) => {
+      this.pending.push({ key, claim, resolve, reject })
+      this.schedule()
+    })
   }
 
   private schedule(): void {
@@ -53,14 +65,42 @@ export class DeleteBatcher {
   private async flush(): Promise<void> {
     const batch = this.pending
     this.pending = []
-    for (let i = 0; i < batch.length; i += this.chunkSize) {
-      const chunk = batch.slice(i, i + this.chunkSize)
+    for (const unit of units(batch, this.chunkSize)) {
+      const max = unit.reduce((sum, p) => sum + (p.claim?.max ?? 0), 0)
+      const queue = unit.find((p) => p.claim)?.claim?.queue
       try {
-        await this.deleteMany(chunk.map((p) => p.key))
-        for (const p of chunk) p.resolve()
+        const rows = await this.write(
+          unit.map((p) => p.key),
+          queue === undefined ? null : { queue, max },
+        )
+        let next = 0
+        for (const p of unit) {
+          const take = p.claim?.max ?? 0
+          p.resolve(rows.slice(next, next + take))
+          next += take
+        }
       } catch (error) {
-        for (const p of chunk) p.reject(error)
+        for (const p of unit) p.reject(error)
       }
     }
   }
+}
+
+/** Splits a batch into writes: one per claimed queue (plain deletes ride along with the first), chunked. */
+function units<R>(batch: Pending<R>[], chunkSize: number): Pending<R>[][] {
+  const byQueue = new Map<string | null, Pending<R>[]>()
+  for (const p of batch) {
+    const queue = p.claim?.queue ?? null
+    const group = byQueue.get(queue)
+    if (group) group.push(p)
+    else byQueue.set(queue, [p])
+  }
+  const plain = byQueue.get(null) ?? []
+  byQueue.delete(null)
+  const groups = [...byQueue.values()]
+  if (groups[0]) groups[0] = [...groups[0], ...plain]
+  else if (plain.length > 0) groups.push(plain)
+  const chunks: Pending<R>[][] = []
+  for (const group of groups) for (let i = 0; i < group.length; i += chunkSize) chunks.push(group.slice(i, i + chunkSize))
+  return chunks
 }

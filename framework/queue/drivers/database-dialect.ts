@@ -36,7 +36,8 @@ export interface QueueDialect {
    * Prefix that lets an acknowledgement (DELETE of finished jobs) commit without waiting for its WAL
    * flush (PostgreSQL `synchronous_commit = off`, one simple-protocol round trip). Safe for at-least-once:
    * a server crash can only lose the delete, and then the job runs again, as after a worker crash.
-   * Claims and inserts always commit durably.
+   * Claims and inserts always commit durably: a claim lost in a crash would reset attempts, and the
+   * next claim would hand out the same (id, attempts) token again, letting a stale ack delete it.
    */
   readonly asyncAckPrefix: string | null
   /** A timestamp `?` hours ago (one bound parameter), comparable with a `timestamp` column. */

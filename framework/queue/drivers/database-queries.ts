@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import type { QueueDialect } from './database-dialect.ts'
+import type { StatementRunner } from './database-sqlite-direct.ts'
 
 /**
  * The SQL of the database queue, one small named function per operation (graphile-worker style).
@@ -12,6 +13,8 @@ export interface JobTable {
   db: Knex | Knex.Transaction
   dialect: QueueDialect
   table: string
+  /** Runs statements outside knex's query builder (SQLite's cached prepared statements); only with `db` itself, never a transaction. */
+  direct?: StatementRunner | null
 }
 
 export interface ClaimedRow {
@@ -29,7 +32,8 @@ export interface ReservationKey {
 export const NOTIFY_CHANNEL = 'kiln_jobs'
 
 /** Inserts payloads on one queue, available after `delay` seconds; returns their ids in order. */
-export async function insertJobs({ db, dialect, table }: JobTable, queue: string, payloads: string[], delay: number): Promise<string[]> {
+export async function insertJobs(jt: JobTable, queue: string, payloads: string[], delay: number): Promise<string[]> {
+  const { db, dialect, table } = jt
   const available = delay > 0 ? dialect.later : dialect.now
   const delayBinding = delay > 0 ? [delay] : []
   const columns = `INSERT INTO ${dialect.quote(table)} (queue, payload, attempts, reserved_at, available_at, created_at)`
@@ -48,7 +52,7 @@ export async function insertJobs({ db, dialect, table }: JobTable, queue: string
   const insert = `${columns} VALUES ${payloads.map(() => row).join(', ')}`
   const bindings = payloads.flatMap((payload) => [queue, payload, ...delayBinding])
   if (dialect.returning) {
-    const result = await db.raw(`${insert} RETURNING id`, bindings)
+    const result = await raw(jt, `${insert} RETURNING id`, bindings)
     return dialect
       .rows<{ id: unknown }>(result)
       .map((r) => String(r.id))
@@ -60,11 +64,12 @@ export async function insertJobs({ db, dialect, table }: JobTable, queue: string
 }
 
 /** Reserves up to `max` available jobs of `queue` (FIFO by id), counting an attempt for each. */
-export async function claimJobs({ db, dialect, table }: JobTable, queue: string, max: number, retryAfter: number): Promise<ClaimedRow[]> {
+export async function claimJobs(jt: JobTable, queue: string, max: number, retryAfter: number): Promise<ClaimedRow[]> {
+  const { db, dialect, table } = jt
   const t = dialect.quote(table)
-  const claimable = `queue = ? AND ((reserved_at IS NULL AND available_at <= ${dialect.now}) OR reserved_at + ? < ${dialect.now})`
+  const claimable = claimableWhere(dialect)
   const bindings = [queue, retryAfter, max]
-  const set = `reserved_at = ${dialect.now}, attempts = attempts + 1`
+  const set = claimSet(dialect)
 
   if (dialect.claim === 'skip-locked-returning') {
     const sql = `WITH claimable AS (SELECT id FROM ${t} WHERE ${claimable} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
@@ -73,7 +78,7 @@ export async function claimJobs({ db, dialect, table }: JobTable, queue: string,
   }
   if (dialect.claim === 'update-returning') {
     const sql = `UPDATE ${t} SET ${set} WHERE id IN (SELECT id FROM ${t} WHERE ${claimable} ORDER BY id LIMIT ?) RETURNING id, payload, attempts`
-    return sortClaimed(dialect.rows<ClaimedRow>(await db.raw(sql, bindings)))
+    return sortClaimed(dialect.rows<ClaimedRow>(await raw(jt, sql, bindings)))
   }
   const claim = async (trx: Knex.Transaction | Knex): Promise<ClaimedRow[]> => {
     const locked = dialect.rows<ClaimedRow>(
@@ -87,12 +92,43 @@ export async function claimJobs({ db, dialect, table }: JobTable, queue: string,
   return isTransaction(db) ? claim(db) : db.transaction(claim, { isolationLevel: 'read committed' })
 }
 
+/**
+ * Acknowledges `keys` (as deleteReservations does) and reserves up to `max` jobs of `queue`, atomically:
+ * one statement on PostgreSQL (a data-modifying CTE), one transaction elsewhere. The rows being deleted
+ * are never claimed, even when their reservation has expired.
+ */
+export async function deleteAndClaim(table: JobTable, keys: ReservationKey[], queue: string, max: number, retryAfter: number): Promise<ClaimedRow[]> {
+  const { db, dialect } = table
+  if (keys.length === 0) return claimJobs(table, queue, max, retryAfter)
+  if (dialect.claim === 'skip-locked-returning' && !isTransaction(db)) {
+    const t = dialect.quote(table.table)
+    const owned = keys.map(() => '(id = ? AND attempts = ?)').join(' OR ')
+    const sql = `WITH deleted AS (DELETE FROM ${t} WHERE reserved_at IS NOT NULL AND (${owned}) RETURNING id),
+      claimable AS (SELECT id FROM ${t} WHERE ${claimableWhere(dialect)} AND id NOT IN (${keys.map(() => '?').join(', ')})
+        ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+      UPDATE ${t} SET ${claimSet(dialect)} FROM claimable WHERE ${t}.id = claimable.id RETURNING ${t}.id, ${t}.payload, ${t}.attempts`
+    const bindings = [...keys.flatMap(keyBindings), queue, retryAfter, ...keys.map((key) => key.id), max]
+    return sortClaimed(dialect.rows<ClaimedRow>(await db.raw(sql, bindings)))
+  }
+  const both = async (trx: Knex.Transaction | Knex): Promise<ClaimedRow[]> => {
+    const within = { ...table, db: trx }
+    await deleteReservations(within, keys)
+    return claimJobs(within, queue, max, retryAfter)
+  }
+  // SQLite runs in-process: there is no round trip to save, and knex's BEGIN/COMMIT cost more than the
+  // second commit (WAL, synchronous=NORMAL) they would spare. Delete-then-claim is what delete() + pop() do.
+  if (isTransaction(db) || dialect.engine === 'sqlite') return both(db)
+  // MySQL: READ COMMITTED, as claimJobs uses (no gap locks between claims and inserts).
+  return db.transaction(both, dialect.claim === 'select-for-update' ? { isolationLevel: 'read committed' } : undefined)
+}
+
 /** Acknowledges reservations: deletes the rows still held by these (id, attempts) pairs. */
-export async function deleteReservations({ db, dialect, table }: JobTable, keys: ReservationKey[]): Promise<number> {
+export async function deleteReservations(jt: JobTable, keys: ReservationKey[]): Promise<number> {
+  const { db, dialect, table } = jt
   if (keys.length === 0) return 0
   const sql = `DELETE FROM ${dialect.quote(table)} WHERE reserved_at IS NOT NULL AND`
   if (dialect.asyncAckPrefix === null || isTransaction(db)) {
-    return dialect.affected(await db.raw(`${sql} (${keys.map(() => '(id = ? AND attempts = ?)').join(' OR ')})`, keys.flatMap(keyBindings)))
+    return dialect.affected(await raw(jt, `${sql} (${keys.map(() => '(id = ? AND attempts = ?)').join(' OR ')})`, keys.flatMap(keyBindings)))
   }
   // Bound parameters force the extended protocol, which takes one statement: inline the integers instead.
   const inlined = keys.map((key) => `(id = ${integer(key.id)} AND attempts = ${integer(key.attempts)})`).join(' OR ')
@@ -100,17 +136,19 @@ export async function deleteReservations({ db, dialect, table }: JobTable, keys:
 }
 
 /** Puts a reserved job back, available after `delay` seconds. False when the reservation is stale. */
-export async function releaseReservation({ db, dialect, table }: JobTable, key: ReservationKey, delay: number): Promise<boolean> {
+export async function releaseReservation(jt: JobTable, key: ReservationKey, delay: number): Promise<boolean> {
+  const { dialect, table } = jt
   const available = delay > 0 ? dialect.later : dialect.now
   const sql = `UPDATE ${dialect.quote(table)} SET reserved_at = NULL, available_at = ${available} WHERE id = ? AND attempts = ? AND reserved_at IS NOT NULL`
-  const result = await db.raw(sql, delay > 0 ? [delay, ...keyBindings(key)] : keyBindings(key))
+  const result = await raw(jt, sql, delay > 0 ? [delay, ...keyBindings(key)] : keyBindings(key))
   return dialect.affected(result) === 1
 }
 
 /** Renews a reservation's lease (reserved_at = now). False when the reservation is stale. */
-export async function touchReservation({ db, dialect, table }: JobTable, key: ReservationKey): Promise<boolean> {
+export async function touchReservation(jt: JobTable, key: ReservationKey): Promise<boolean> {
+  const { dialect, table } = jt
   const sql = `UPDATE ${dialect.quote(table)} SET reserved_at = ${dialect.now} WHERE id = ? AND attempts = ? AND reserved_at IS NOT NULL`
-  return dialect.affected(await db.raw(sql, keyBindings(key))) === 1
+  return dialect.affected(await raw(jt, sql, keyBindings(key))) === 1
 }
 
 /** Jobs on `queue`: waiting, delayed and reserved. */
@@ -124,8 +162,28 @@ export async function deleteQueue({ db, dialect, table }: JobTable, queue: strin
   return dialect.affected(await db.raw(`DELETE FROM ${dialect.quote(table)} WHERE queue = ?`, [queue]))
 }
 
+/** One statement through the direct runner when there is one, else knex. */
+function raw(jt: JobTable, sql: string, bindings: readonly (string | number)[]): Promise<unknown> {
+  if (jt.direct && !isTransaction(jt.db)) return jt.direct(sql, bindings)
+  return jt.db.raw(sql, bindings as (string | number)[])
+}
+
 export function isTransaction(db: unknown): db is Knex.Transaction {
   return typeof db === 'function' && (db as { isTransaction?: unknown }).isTransaction === true
+}
+
+/**
+ * Rows of one queue (bindings: queue, retry_after) that are available, or whose reservation expired.
+ * The server's clock is read once per statement (a scalar subquery): PostgreSQL's clock_timestamp() is
+ * volatile, and evaluated per scanned row it doubled the cost of stepping over reserved or delayed rows.
+ */
+function claimableWhere(dialect: QueueDialect): string {
+  const now = `(SELECT ${dialect.now})`
+  return `queue = ? AND ((reserved_at IS NULL AND available_at <= ${now}) OR reserved_at + ? < ${now})`
+}
+
+function claimSet(dialect: QueueDialect): string {
+  return `reserved_at = ${dialect.now}, attempts = attempts + 1`
 }
 
 /** A non-negative integer as SQL text; anything else is a bug, never SQL. */

@@ -3,22 +3,25 @@ import type { ClientConfig } from 'pg'
 import type { Application } from '../../foundation/application.ts'
 import type { DatabaseQueueConnectionConfig } from '../config.ts'
 import type { PushOptions, QueueDriver, ReservedJob } from '../contracts.ts'
-import { DeleteBatcher } from './database-acks.ts'
+import { AckBatcher } from './database-acks.ts'
 import { dialectFor, type QueueDialect } from './database-dialect.ts'
 import { JobNotificationListener } from './database-listener.ts'
 import {
   claimJobs,
   countJobs,
+  deleteAndClaim,
   deleteQueue,
   deleteReservations,
   insertJobs,
   isTransaction,
   releaseReservation,
   touchReservation,
+  type ClaimedRow,
   type JobTable,
   type ReservationKey,
 } from './database-queries.ts'
 import { withTable } from './database-errors.ts'
+import { directSqlite, watchCommits, type StatementRunner } from './database-sqlite-direct.ts'
 import { retryOnContention } from './database-retry.ts'
 
 /** Rows per INSERT in bulkRaw: well under every bound-parameter limit (SQLite 32,766; pg one JSON parameter). */
@@ -40,9 +43,11 @@ export async function createDatabaseQueue(name: string, config: DatabaseQueueCon
 }
 
 export class DatabaseQueue implements QueueDriver {
-  private readonly deletes: DeleteBatcher
+  private readonly acks: AckBatcher<ClaimedRow>
   /** Idle waiters on engines without server wake-ups; pushes through this driver wake them. */
   private readonly localWaiters = new Set<{ queues: string[]; wake(): void }>()
+  /** SQLite: the hot statements prepared once per connection (database-sqlite-direct.ts). */
+  private readonly direct: StatementRunner | null
 
   constructor(
     readonly connectionName: string,
@@ -51,7 +56,12 @@ export class DatabaseQueue implements QueueDriver {
     private readonly dialect: QueueDialect,
     private readonly listener: JobNotificationListener | null,
   ) {
-    this.deletes = new DeleteBatcher((keys) => this.run(() => deleteReservations(this.jobTable(), keys)))
+    this.direct = dialect.engine === 'sqlite' ? directSqlite(db) : null
+    this.acks = new AckBatcher<ClaimedRow>((keys, claim) =>
+      claim
+        ? this.run(() => deleteAndClaim(this.jobTable(), keys, claim.queue, claim.max, this.config.retry_after))
+        : this.run(() => deleteReservations(this.jobTable(), keys)).then(() => []),
+    )
   }
 
   async pushRaw(payload: string, queue?: string, options?: PushOptions): Promise<string> {
@@ -84,7 +94,21 @@ export class DatabaseQueue implements QueueDriver {
   async pop(queue: string, max = 1): Promise<ReservedJob[]> {
     const limit = Math.max(1, Math.floor(max))
     const rows = await this.run(() => claimJobs(this.jobTable(), queue, limit, this.config.retry_after))
-    return rows.map((row) => new DatabaseReservedJob(this, queue, row.id, row.payload, row.attempts))
+    return this.reservations(queue, rows)
+  }
+
+  /**
+   * Acknowledges `job` and reserves up to `max` jobs of `queue` in one round trip (one statement on
+   * PostgreSQL, one transaction on MySQL/MariaDB, two in-process statements on SQLite); acknowledgements
+   * finishing in the same tick share it.
+   */
+  async deleteAndPop(job: ReservedJob, queue = job.queue, max = 1): Promise<ReservedJob[]> {
+    const limit = Math.max(1, Math.floor(max))
+    if (!(job instanceof DatabaseReservedJob) || job.driver !== this) {
+      await job.delete()
+      return this.pop(queue, limit)
+    }
+    return this.reservations(queue, await this.acks.deleteAndClaim(job.key(), queue, limit))
   }
 
   size(queue = this.config.queue): Promise<number> {
@@ -96,9 +120,10 @@ export class DatabaseQueue implements QueueDriver {
   }
 
   /**
-   * PostgreSQL: LISTEN/NOTIFY wakes the worker as soon as a job is pushed, from any process. Other
-   * engines have no server-side wake-up: a push through this same driver wakes it, otherwise it sleeps
-   * `timeoutMs` (the worker's --sleep) and polls again, as Laravel's database driver does.
+   * PostgreSQL: LISTEN/NOTIFY wakes the worker as soon as a job is pushed, from any process. SQLite: a
+   * commit by another connection (another process dispatching) wakes it within a few milliseconds
+   * (watchCommits). MySQL has no such signal: a push through this same driver wakes it, otherwise it
+   * sleeps `timeoutMs` (the worker's --sleep) and polls again, as Laravel's database driver does.
    */
   async waitForJobs(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (this.listener) return this.listener.wait(queues, timeoutMs, signal)
@@ -115,28 +140,29 @@ export class DatabaseQueue implements QueueDriver {
       }
       signal.addEventListener('abort', onAbort, { once: true })
       this.localWaiters.add(waiter)
+      if (this.direct) void watchCommits(this.direct, () => !this.localWaiters.has(waiter), done)
     })
   }
 
   async close(): Promise<void> {
-    await this.deletes.drain()
+    await this.acks.drain()
     await this.listener?.close()
     for (const waiter of [...this.localWaiters]) waiter.wake()
   }
 
   /** @internal The reservation protocol, used by DatabaseReservedJob. */
   acknowledge(key: ReservationKey): Promise<void> {
-    return this.deletes.delete(key)
+    return this.acks.delete(key)
   }
 
-  /** @internal */
-  async putBack(key: ReservationKey, delaySeconds: number): Promise<void> {
-    await this.run(() => releaseReservation(this.jobTable(), key, delaySeconds))
+  /** @internal False when the reservation was no longer held. */
+  putBack(key: ReservationKey, delaySeconds: number): Promise<boolean> {
+    return this.run(() => releaseReservation(this.jobTable(), key, delaySeconds))
   }
 
-  /** @internal */
-  async extend(key: ReservationKey): Promise<void> {
-    await this.run(() => touchReservation(this.jobTable(), key))
+  /** @internal False when the reservation was no longer held. */
+  extend(key: ReservationKey): Promise<boolean> {
+    return this.run(() => touchReservation(this.jobTable(), key))
   }
 
   /** One operation the driver owns: retried on contention, a missing table reported as such. */
@@ -145,7 +171,11 @@ export class DatabaseQueue implements QueueDriver {
   }
 
   private jobTable(db: Knex | Knex.Transaction = this.db): JobTable {
-    return { db, dialect: this.dialect, table: this.config.table }
+    return { db, dialect: this.dialect, table: this.config.table, direct: db === this.db ? this.direct : null }
+  }
+
+  private reservations(queue: string, rows: ClaimedRow[]): ReservedJob[] {
+    return rows.map((row) => new DatabaseReservedJob(this, queue, row.id, row.payload, row.attempts))
   }
 
   private wakeLocal(queue: string): void {
@@ -156,9 +186,11 @@ export class DatabaseQueue implements QueueDriver {
 /** One reservation of a `jobs` row. Its token is (id, attempts): a later claim of the row changes it. */
 class DatabaseReservedJob implements ReservedJob {
   readonly reservationToken: string
+  /** Set when release() or touch() found the reservation gone: it expired and the job was claimed again. */
+  leaseLost = false
 
   constructor(
-    private readonly driver: DatabaseQueue,
+    readonly driver: DatabaseQueue,
     readonly queue: string,
     readonly id: string,
     readonly rawBody: string,
@@ -175,15 +207,16 @@ class DatabaseReservedJob implements ReservedJob {
     return this.driver.acknowledge(this.key())
   }
 
-  release(delaySeconds: number): Promise<void> {
-    return this.driver.putBack(this.key(), delaySeconds)
+  async release(delaySeconds: number): Promise<void> {
+    if (!(await this.driver.putBack(this.key(), delaySeconds))) this.leaseLost = true
   }
 
-  touch(): Promise<void> {
-    return this.driver.extend(this.key())
+  async touch(): Promise<void> {
+    if (!(await this.driver.extend(this.key()))) this.leaseLost = true
   }
 
-  private key(): ReservationKey {
+  /** @internal */
+  key(): ReservationKey {
     return { id: this.id, attempts: this.attempts }
   }
 }

@@ -1,0 +1,109 @@
+/**
+ * The database driver's finish-and-fetch path (deleteAndPop) and its lease-loss reporting, on every
+ * engine available: the acknowledgement is token-checked and the next jobs are reserved in the same step.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ReservedJob } from '../../framework/queue/contracts.ts'
+import { createDatabaseQueue } from '../../framework/queue/drivers/database.ts'
+import { availableEngines, type TestDatabase } from '../support/services.ts'
+import { appOn, createQueueDatabase, queueConnectionConfig } from './database-queue-setup.ts'
+
+const RETRY_AFTER = 1
+
+for (const engine of await availableEngines()) {
+  describe(`database queue fast path on ${engine}`, () => {
+    let database: TestDatabase
+
+    beforeAll(async () => {
+      database = await createQueueDatabase(engine)
+    })
+
+    afterAll(async () => {
+      await database?.drop()
+    })
+
+    async function withDriver(run: (driver: Awaited<ReturnType<typeof createDatabaseQueue>>) => Promise<void>): Promise<void> {
+      const app = await appOn(database, RETRY_AFTER)
+      const driver = await createDatabaseQueue('database', queueConnectionConfig(RETRY_AFTER), app)
+      try {
+        await run(driver)
+      } finally {
+        await driver.close()
+        await app.shutdown()
+      }
+    }
+
+    it('acknowledges one job and reserves the next ones in one call', async () => {
+      await withDriver(async (driver) => {
+        const queue = `dap-${engine}`
+        await driver.bulkRaw(['a', 'b', 'c', 'd'], queue)
+        const [first] = await driver.pop(queue)
+        const next = await driver.deleteAndPop!(first as ReservedJob, queue, 2)
+        expect(next.map((job) => job.rawBody)).toEqual(['b', 'c'])
+        expect(await driver.size(queue)).toBe(3)
+        // Acknowledgements finishing together share one write; each gets at most what it asked for.
+        const [left, right] = await Promise.all(next.map((job) => driver.deleteAndPop!(job, queue, 1)))
+        expect([...(left ?? []), ...(right ?? [])].map((job) => job.rawBody)).toEqual(['d'])
+        expect(await driver.size(queue)).toBe(1)
+        const last = [...(left ?? []), ...(right ?? [])][0] as ReservedJob
+        expect(await driver.deleteAndPop!(last)).toEqual([])
+        expect(await driver.size(queue)).toBe(0)
+      })
+    })
+
+    it('does not delete a job whose reservation expired and was claimed again, and never hands it out twice', async () => {
+      await withDriver(async (driver) => {
+        const queue = `dap-stale-${engine}`
+        await driver.pushRaw('only', queue)
+        const [stale] = await driver.pop(queue)
+        await new Promise((resolve) => setTimeout(resolve, (RETRY_AFTER + 1.2) * 1000))
+        const [fresh] = await driver.pop(queue)
+        expect(fresh?.attempts).toBe(2)
+        // The stale ack matches no row and the fresh reservation is live: nothing to claim.
+        expect(await driver.deleteAndPop!(stale as ReservedJob, queue, 5)).toEqual([])
+        expect(await driver.size(queue)).toBe(1)
+        await (fresh as ReservedJob).delete()
+        expect(await driver.size(queue)).toBe(0)
+      })
+    }, 15_000)
+
+    it('reports a lost lease when touch or release finds the reservation gone', async () => {
+      await withDriver(async (driver) => {
+        const queue = `lease-${engine}`
+        await driver.pushRaw('x', queue)
+        const [stale] = (await driver.pop(queue)) as ReservedJob[]
+        await stale!.touch!()
+        expect(stale!.leaseLost).toBe(false)
+        await new Promise((resolve) => setTimeout(resolve, (RETRY_AFTER + 1.2) * 1000))
+        const [fresh] = (await driver.pop(queue)) as ReservedJob[]
+        await stale!.touch!()
+        expect(stale!.leaseLost).toBe(true)
+        await stale!.release(0)
+        expect(await driver.size(queue)).toBe(1)
+        await fresh!.touch!()
+        expect(fresh!.leaseLost).toBe(false)
+        await fresh!.delete()
+      })
+    }, 15_000)
+
+    it.runIf(engine === 'sqlite')('wakes an idle worker when another process commits a job', async () => {
+      await withDriver(async (worker) => {
+        const queue = `wake-${engine}`
+        // Another Application: its own knex pool, so its own SQLite connection, as another process has.
+        const producerApp = await appOn(database, RETRY_AFTER)
+        const producer = await createDatabaseQueue('database', queueConnectionConfig(RETRY_AFTER), producerApp)
+        try {
+          const waiting = worker.waitForJobs!([queue], 60_000, new AbortController().signal).then(() => 'woken')
+          await new Promise((resolve) => setTimeout(resolve, 50))
+          await producer.pushRaw('x', queue)
+          const outcome = await Promise.race([waiting, new Promise((resolve) => setTimeout(() => resolve('still asleep'), 10_000))])
+          expect(outcome).toBe('woken')
+          expect((await worker.pop(queue)).map((job) => job.rawBody)).toEqual(['x'])
+        } finally {
+          await producer.close()
+          await producerApp.shutdown()
+        }
+      })
+    }, 20_000)
+  })
+}
