@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { JobRegistry } from '../../framework/queue/registry.ts'
-import { repoRoot, runCraft } from '../support/craft.ts'
+import { runCraft } from '../support/craft.ts'
 import { makeTempApp, type TempApp } from '../support/temp-app.ts'
+import { typeErrors } from '../support/typecheck.ts'
 
 let app: TempApp
 const craft = (...args: string[]) => runCraft(args, { basePath: app.basePath })
@@ -13,20 +13,6 @@ beforeAll(() => {
   app = makeTempApp()
 })
 afterAll(() => app?.cleanup())
-
-/** Type-checks files with the repo's compiler options (the generated code must compile as written). */
-async function typeErrors(files: string[]): Promise<string[]> {
-  const ts = (await import('typescript')).default
-  const config = ts.getParsedCommandLineOfConfigFile(join(repoRoot, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined })
-  if (!config) throw new Error('tsconfig.json could not be read')
-  const program = ts.createProgram(files, config.options)
-  // Only these files' diagnostics: checking the whole framework they import would take much longer.
-  return files.flatMap((file) => {
-    const source = program.getSourceFile(file)
-    if (!source) return [`${file}: not found`]
-    return [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)].map((d) => `${file}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`)
-  })
-}
 
 describe('craft make:job', () => {
   it('writes a queued job from the stub, with tries, backoff, timeout, handle() and failed()', async () => {

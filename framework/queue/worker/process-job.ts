@@ -102,8 +102,12 @@ export interface ProcessResult {
 }
 
 export const DEFAULT_GRACE_MS = 1000
-/** Extra time, beyond timeout + grace, for persisting the outcome before the watchdog kills the process. */
-const WATCHDOG_MARGIN_MS = 3000
+/**
+ * Extra time, beyond timeout + grace, before the watchdog kills the process. A hung (non-blocking)
+ * handler's outcome is persisted right at the timeout, so this only needs to cover that write; kept short
+ * so a CPU-bound handler's attempt ends within timeout + 2 s (the watchdog checks every 200 ms).
+ */
+const WATCHDOG_MARGIN_MS = 500
 /** Time an abandoned worker gets to shut down cleanly before the watchdog kills it. */
 const ABANDONED_EXIT_MS = 10_000
 const TIMED_OUT = Symbol('timed out')

@@ -1,0 +1,75 @@
+/**
+ * `npm run soak [-- --ci] [--scenario=1,7] [--driver=sqlite,redis]`: the reliability soak. Drives real
+ * `craft queue:work` processes against real servers, counts every execution in a ledger of its own and
+ * prints one table (scenario × driver × lost × duplicates × failed × time × pass/fail). Exits 1 when any
+ * pass line is missed. See soak/README.md.
+ */
+// The Application first: job files reached through the scenarios import it back (an import cycle otherwise).
+import '../framework/foundation/application.ts'
+import { backendAvailable, BACKENDS, openBackend, type BackendName } from './backends.ts'
+import { Ledger } from './ledger.ts'
+import { renderTable, type ScenarioResult } from './report.ts'
+import { SCENARIOS } from './scenarios/index.ts'
+
+interface RunOptions {
+  ci: boolean
+  scenarios: string[]
+  drivers: BackendName[]
+}
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseArgs(argv)
+  const started = Date.now()
+  const log = (message: string) => process.stderr.write(`[soak ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${message}\n`)
+  const results: ScenarioResult[] = []
+  const ledger = await Ledger.create()
+  try {
+    for (const name of options.drivers) {
+      if (!(await backendAvailable(name))) {
+        log(`${name}: server not reachable, skipped`)
+        continue
+      }
+      const backend = await openBackend(name)
+      try {
+        for (const scenario of SCENARIOS.filter((s) => options.scenarios.includes(s.id))) {
+          if (scenario.drivers && !scenario.drivers.includes(name)) continue
+          await backend.reset(scenario.queues)
+          ledger.reset()
+          log(`scenario ${scenario.id} (${scenario.title}) on ${backend.label}`)
+          const row = await scenario.run({ backend, ledger, ci: options.ci, log: (m) => log(`  ${backend.label} ${scenario.id}: ${m}`) })
+          log(`  ${row.pass ? 'PASS' : 'FAIL'} in ${row.seconds.toFixed(1)}s ${row.notes.join('; ')}`)
+          results.push(row)
+        }
+      } finally {
+        await backend.close()
+      }
+    }
+  } finally {
+    ledger.close()
+  }
+  process.stdout.write(`\nKiln soak (${options.ci ? 'CI' : 'full'} run, ${((Date.now() - started) / 1000).toFixed(0)}s)\n\n${renderTable(results)}\n`)
+  const failures = results.filter((r) => !r.pass).length
+  process.stdout.write(`\n${results.length - failures} passed, ${failures} failed\n`)
+  return failures === 0 && results.length > 0 ? 0 : 1
+}
+
+function parseArgs(argv: string[]): RunOptions {
+  const value = (flag: string) => argv.find((arg) => arg.startsWith(`--${flag}=`))?.slice(flag.length + 3)
+  const list = (flag: string) => value(flag)?.split(',').map((s) => s.trim()).filter(Boolean)
+  const drivers = (list('driver') ?? BACKENDS) as BackendName[]
+  const unknown = drivers.filter((d) => !BACKENDS.includes(d))
+  if (unknown.length > 0) throw new Error(`Unknown --driver ${unknown.join(',')}: use ${BACKENDS.join(', ')}.`)
+  const scenarios = list('scenario') ?? SCENARIOS.map((s) => s.id)
+  const known = SCENARIOS.map((s) => s.id)
+  const missing = scenarios.filter((s) => !known.includes(s))
+  if (missing.length > 0) throw new Error(`Unknown --scenario ${missing.join(',')}: implemented are ${known.join(', ')}.`)
+  return { ci: argv.includes('--ci'), scenarios, drivers }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`soak: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    process.exit(1)
+  },
+)
