@@ -1,5 +1,5 @@
 /**
- * Unique jobs through the real path (dispatch -> database driver on SQLite -> worker pipeline): a second
+ * Unique jobs through the real path (dispatch -> database driver on SQLite, PostgreSQL, MariaDB -> worker pipeline): a second
  * dispatch while the first is queued or running is dropped and reported (null + JobSkippedAsDuplicate);
  * the lock is freed once the job is done or has finally failed, or just before handle() runs for the
  * until-processing variant, and never while a retry is pending.
@@ -15,7 +15,8 @@ import { processJob } from '../../framework/queue/worker/process-job.ts'
 import { generateKey } from '../../framework/support/app-key.ts'
 import jobsMigration from '../../database/migrations/0001_01_01_000002_create_jobs_table.ts'
 import failedMigration from '../../database/migrations/0001_01_01_000003_create_failed_jobs_table.ts'
-import { createTestDatabase, type TestDatabase } from '../support/services.ts'
+import cacheMigration from '../../database/migrations/0001_01_01_000001_create_cache_table.ts'
+import { availableEngines, createTestDatabase, type TestDatabase } from '../support/services.ts'
 import { makeTempApp, type TempApp } from '../support/temp-app.ts'
 
 const calls: string[] = []
@@ -54,7 +55,10 @@ class PlainJob extends QueuedJob {
   handle() {}
 }
 
-describe('unique jobs on the database driver (SQLite)', () => {
+const engines = await availableEngines()
+
+// The queue and the unique locks (the database cache store) share one throwaway database per engine.
+describe.each(engines)('unique jobs on the database driver (%s)', (engine) => {
   let database: TestDatabase
   let temp: TempApp
   let app: Application
@@ -63,7 +67,7 @@ describe('unique jobs on the database driver (SQLite)', () => {
   const skipped: string[] = []
 
   beforeAll(async () => {
-    database = await createTestDatabase('sqlite')
+    database = await createTestDatabase(engine)
     temp = makeTempApp()
     app = await Application.create({
       basePath: temp.basePath,
@@ -72,12 +76,13 @@ describe('unique jobs on the database driver (SQLite)', () => {
         app: { key: generateKey() },
         database: { default: 'test', connections: { test: database.config } },
         queue: { default: 'database', failed: { driver: 'database', database: 'test', table: 'failed_jobs' } },
-        cache: { default: 'memory' },
+        cache: { default: 'database', stores: { database: { driver: 'database', connection: 'test', table: 'cache' } } },
       },
     })
     db = await app.make('db').connection()
     await jobsMigration.up(db)
     await failedMigration.up(db)
+    await cacheMigration.up(db)
     for (const cls of [RecalculateInvoice, FlakyRecalculation, RefreshFeed]) app.make('jobs').register(cls)
     queue = await app.make('queue').connection('database')
     app.make('events').listen(JobSkippedAsDuplicate, (event) => void skipped.push(event.key))
