@@ -105,6 +105,10 @@ export class Migrator {
     const pending = this.files().filter((file) => !ran.has(file.name))
     // Load every file first, so a broken file stops the run before anything is applied.
     const loaded = await Promise.all(pending.map(async (file) => ({ file, migration: await this.load(file) })))
+    if (options.pretend) {
+      await this.pretendAll(loaded.map(({ file, migration }) => ({ name: file.name, migration })), 'up', options)
+      return pending.map((file) => file.name)
+    }
     let batch = (prepared ? await this.repository.lastBatchNumber() : 0) + 1
     for (const { file, migration } of loaded) {
       await this.runOne(file.name, migration, 'up', batch, options)
@@ -150,17 +154,19 @@ export class Migrator {
 
   private async rollBackRecords(names: string[], options: Pick<RollbackOptions, 'pretend' | 'onMigration'>): Promise<string[]> {
     const files = new Map(this.files().map((file) => [file.name, file]))
-    const done: string[] = []
+    const done: { name: string; migration: Migration }[] = []
     for (const name of names) {
       const file = files.get(name)
       if (!file) {
         options.onMigration?.({ migration: name, direction: 'down', status: 'missing', durationMs: 0 })
         continue
       }
-      await this.runOne(name, await this.load(file), 'down', 0, options)
-      done.push(name)
+      const migration = await this.load(file)
+      if (!options.pretend) await this.runOne(name, migration, 'down', 0, options)
+      done.push({ name, migration })
     }
-    return done
+    if (options.pretend) await this.pretendAll(done, 'down', options)
+    return done.map(({ name }) => name)
   }
 
   /** Applies (or reverts) one migration together with its record in the migrations table. */
@@ -169,17 +175,12 @@ export class Migrator {
     migration: Migration,
     direction: 'up' | 'down',
     batch: number,
-    options: { pretend?: boolean; onMigration?: (event: MigrationEvent) => void },
+    options: { onMigration?: (event: MigrationEvent) => void },
   ): Promise<void> {
     const started = performance.now()
     const transactional = !migration.withoutTransaction && this.config.driver !== 'mysql'
     const elapsed = () => Math.round((performance.now() - started) * 100) / 100
     try {
-      if (options.pretend) {
-        const queries = await this.pretend(migration, direction)
-        options.onMigration?.({ migration: name, direction, status: 'done', durationMs: elapsed(), queries })
-        return
-      }
       const apply = async (db: Knex) => {
         await migration[direction](db)
         if (direction === 'up') await this.repository.log(name, batch, db)
@@ -194,23 +195,39 @@ export class Migrator {
     options.onMigration?.({ migration: name, direction, status: 'done', durationMs: elapsed() })
   }
 
-  /** Runs the migration in a transaction that is always rolled back, collecting its SQL. */
-  private async pretend(migration: Migration, direction: 'up' | 'down'): Promise<string[]> {
-    const queries: string[] = []
-    const listener = (query: { sql: string; bindings?: unknown[] }) => queries.push(query.sql)
+  /**
+   * Runs the migrations in ONE transaction that is always rolled back, collecting each one's SQL. One
+   * transaction for all of them, so a migration that alters a table an earlier one creates still works.
+   */
+  private async pretendAll(
+    items: { name: string; migration: Migration }[],
+    direction: 'up' | 'down',
+    options: { onMigration?: (event: MigrationEvent) => void },
+  ): Promise<void> {
     const rollback = new Error('pretend')
-    this.db.on('query', listener)
     try {
       await this.db.transaction(async (trx) => {
-        await migration[direction](trx)
+        for (const { name, migration } of items) {
+          const started = performance.now()
+          const queries: string[] = []
+          const listener = (query: { sql: string }) => queries.push(query.sql)
+          this.db.on('query', listener)
+          try {
+            await migration[direction](trx)
+          } catch (error) {
+            options.onMigration?.({ migration: name, direction, status: 'failed', durationMs: Math.round((performance.now() - started) * 100) / 100 })
+            throw new MigrationFailedError(name, direction, true, { cause: error })
+          } finally {
+            this.db.off('query', listener)
+          }
+          const sql = queries.filter((text) => !/^(begin|commit|rollback|savepoint|release savepoint)\b/i.test(text.trim()))
+          options.onMigration?.({ migration: name, direction, status: 'done', durationMs: Math.round((performance.now() - started) * 100) / 100, queries: sql })
+        }
         throw rollback
       })
     } catch (error) {
       if (error !== rollback) throw error
-    } finally {
-      this.db.off('query', listener)
     }
-    return queries.filter((sql) => !/^(begin|commit|rollback|savepoint|release savepoint)\b/i.test(sql.trim()))
   }
 
   private assertCanPretend(): void {

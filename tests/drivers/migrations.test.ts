@@ -233,6 +233,24 @@ describe.each(engines)('migrations on %s', (engine) => {
     expect(await hasTable('migrations')).toBe(false)
   })
 
+  it.runIf(engine !== 'mysql')('pretend runs a migration that alters a table an earlier pending one creates', async () => {
+    write('2026_01_01_000001_create_flights_table', createTable('flights'))
+    write(
+      '2026_01_01_000002_add_gate_to_flights_table',
+      `export default {
+  async up(db) { await db.schema.alterTable('flights', (t) => { t.string('gate') }) },
+  async down(db) { await db.schema.alterTable('flights', (t) => { t.dropColumn('gate') }) },
+}
+`,
+    )
+    const events: MigrationEvent[] = []
+    await migrator.run({ pretend: true, onMigration: (e) => events.push(e) })
+    expect(events.map((e) => e.status)).toEqual(['done', 'done'])
+    expect(events[1]?.queries?.join('\n')).toMatch(/alter table\s+["`]?flights/i)
+    expect(await hasTable('flights')).toBe(false)
+    expect(await hasTable('migrations')).toBe(false)
+  })
+
   it.runIf(engine === 'mysql')('pretend is refused on MySQL/MariaDB, whose DDL cannot be rolled back', async () => {
     write('2026_01_01_000001_create_flights_table', createTable('flights'))
     await expect(migrator.run({ pretend: true })).rejects.toMatchObject({ code: 'E_PRETEND_UNSUPPORTED' })
