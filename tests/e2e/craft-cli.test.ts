@@ -27,6 +27,8 @@ describe('craft with no argument', () => {
     const loaded = loadedPackages(result.stderr)
     expect(loaded).toContain('commander')
     for (const heavy of HEAVY_PACKAGES) expect(loaded).not.toContain(heavy)
+    // Commands import their layer lazily: listing them must not load the job pipeline.
+    expect(result.stderr).not.toContain('framework/queue/worker/worker.ts')
   })
 })
 

@@ -5,7 +5,6 @@ import type { EventDispatcher } from '../../events/dispatcher.ts'
 import type { JobPayload, ReservedJob } from '../../queue/contracts.ts'
 import { JobExceptionOccurred, JobFailed, JobProcessed, JobProcessing, JobReleasedAfterException } from '../../queue/events.ts'
 import { workerOptions, type WorkerOptions } from '../../queue/worker/options.ts'
-import { Worker } from '../../queue/worker/worker.ts'
 import type { Logger } from '../../logging/logger.ts'
 import { describeError, isKilnError } from '../../support/errors.ts'
 
@@ -40,6 +39,8 @@ export default class QueueWorkCommand extends Command {
     manager.connectionConfig(connection) // unknown -> E_UNKNOWN_QUEUE_CONNECTION listing the configured ones
     if (options.queues.length === 0) options.queues = [manager.defaultQueue(connection)]
 
+    // Imported here: the worker pulls in the whole job pipeline, which `craft list` must not load.
+    const { Worker } = await import('../../queue/worker/worker.ts')
     const worker = new Worker(this.app, connection, options, {
       onError: (error) => this.output.error(describeError(error)),
       onWarning: (message) => this.output.warn(message),
