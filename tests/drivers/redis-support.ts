@@ -9,10 +9,15 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
+import type { Knex } from 'knex'
 import { Application } from '../../framework/foundation/application.ts'
 import type { RedisQueueConnectionConfig } from '../../framework/queue/config.ts'
+import type { QueueDriver } from '../../framework/queue/contracts.ts'
 import { createRedisQueue, type RedisQueue } from '../../framework/queue/drivers/redis.ts'
-import { SERVICES, servicesRequired } from '../support/services.ts'
+import { generateKey } from '../../framework/support/app-key.ts'
+import failedMigration from '../../database/migrations/0001_01_01_000003_create_failed_jobs_table.ts'
+import { createTestDatabase, SERVICES, servicesRequired } from '../support/services.ts'
+import { makeTempApp } from '../support/temp-app.ts'
 
 export interface RedisTestApp {
   app: Application
@@ -76,6 +81,64 @@ export async function makeRedisApp(options: RedisAppOptions = {}): Promise<Redis
       await app.shutdown()
       raw.disconnect()
       if (ownBasePath) rmSync(basePath, { recursive: true, force: true })
+    },
+  }
+}
+
+export interface RedisJobsApp {
+  app: Application
+  prefix: string
+  /** Queue connection "redis", the app's default. */
+  queue: QueueDriver
+  /** The SQLite connection holding failed_jobs. */
+  db: Knex
+  /** A plain client without the prefix. */
+  raw: Redis
+  cleanup(): Promise<void>
+}
+
+/**
+ * A whole app on the shared Redis as users configure it: an APP_KEY (so payloads are signed), queue
+ * "redis" as the default, failed jobs in a migrated SQLite database, and the cache store asked for.
+ */
+export async function makeRedisJobsApp(options: { cache: 'memory' | 'redis' }): Promise<RedisJobsApp> {
+  const prefix = `kiln_t_app_${randomBytes(4).toString('hex')}:`
+  const database = await createTestDatabase('sqlite')
+  const temp = makeTempApp()
+  const { host, port } = SERVICES.redis
+  const app = await Application.create({
+    basePath: temp.basePath,
+    loadEnv: false,
+    config: {
+      app: { key: generateKey() },
+      database: { default: 'test', connections: { test: database.config } },
+      redis: { options: { prefix }, connections: { default: { host, port, db: 0 } } },
+      queue: {
+        default: 'redis',
+        connections: { redis: { driver: 'redis', connection: 'default', queue: 'default', retry_after: 60, block_for: 1 } },
+        failed: { driver: 'database', database: 'test', table: 'failed_jobs' },
+      },
+      cache: options.cache === 'redis' ? { default: 'redis', stores: { redis: { driver: 'redis', connection: 'default' } } } : { default: 'memory' },
+    },
+  })
+  const db: Knex = await app.make('db').connection()
+  await failedMigration.up(db)
+  const raw = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 3 })
+  return {
+    app,
+    prefix,
+    queue: await app.make('queue').connection('redis'),
+    db,
+    raw,
+    async cleanup() {
+      try {
+        await deleteKeys(raw, prefix)
+        raw.disconnect()
+      } finally {
+        await app.shutdown()
+        await database.drop()
+        temp.cleanup()
+      }
     },
   }
 }

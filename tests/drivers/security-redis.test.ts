@@ -3,20 +3,16 @@
  * key (queued, reserved, or after it failed) nor in failed_jobs; a payload edited in the jobs hash is
  * failed with E_INVALID_SIGNATURE without running.
  */
-import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { Knex } from 'knex'
-import { Redis } from 'ioredis'
-import { Application } from '../../framework/foundation/application.ts'
+import type { Redis } from 'ioredis'
+import type { Application } from '../../framework/foundation/application.ts'
 import type { QueueDriver } from '../../framework/queue/contracts.ts'
 import { QueuedJob } from '../../framework/queue/job.ts'
 import { workerOptions } from '../../framework/queue/worker/options.ts'
 import { processJob } from '../../framework/queue/worker/process-job.ts'
-import { generateKey } from '../../framework/support/app-key.ts'
-import failedMigration from '../../database/migrations/0001_01_01_000003_create_failed_jobs_table.ts'
-import { createTestDatabase, probeService, SERVICES, type TestDatabase } from '../support/services.ts'
-import { makeTempApp, type TempApp } from '../support/temp-app.ts'
-import { deleteKeys, keysUnder } from './redis-support.ts'
+import { probeService } from '../support/services.ts'
+import { deleteKeys, keysUnder, makeRedisJobsApp, type RedisJobsApp } from './redis-support.ts'
 
 const SECRET = 'hunter2-correct-horse-battery'
 const calls: string[] = []
@@ -41,48 +37,21 @@ class RejectToken extends StoreToken {
 const redisUp = await probeService('redis')
 
 describe.runIf(redisUp)('signed and encrypted payloads on the Redis driver', () => {
-  const prefix = `kiln_t_sec_${randomBytes(4).toString('hex')}:`
-  let database: TestDatabase
-  let temp: TempApp
+  let ctx: RedisJobsApp
   let app: Application
   let db: Knex
   let queue: QueueDriver
   let raw: Redis
+  let prefix: string
 
   beforeAll(async () => {
-    database = await createTestDatabase('sqlite')
-    temp = makeTempApp()
-    const { host, port } = SERVICES.redis
-    app = await Application.create({
-      basePath: temp.basePath,
-      loadEnv: false,
-      config: {
-        app: { key: generateKey() },
-        database: { default: 'test', connections: { test: database.config } },
-        redis: { options: { prefix }, connections: { default: { host, port, db: 0 } } },
-        queue: {
-          default: 'redis',
-          connections: { redis: { driver: 'redis', connection: 'default', queue: 'default', retry_after: 60, block_for: 1 } },
-          failed: { driver: 'database', database: 'test', table: 'failed_jobs' },
-        },
-        cache: { default: 'memory' },
-      },
-    })
-    db = await app.make('db').connection()
-    await failedMigration.up(db)
+    ctx = await makeRedisJobsApp({ cache: 'memory' })
+    ;({ app, db, queue, raw, prefix } = ctx)
     for (const cls of [StoreToken, RejectToken]) app.make('jobs').register(cls)
-    queue = await app.make('queue').connection('redis')
-    raw = new Redis({ host, port, lazyConnect: true, maxRetriesPerRequest: 3 })
   }, 60_000)
 
   afterAll(async () => {
-    if (raw) {
-      await deleteKeys(raw, prefix)
-      raw.disconnect()
-    }
-    await app?.shutdown()
-    await database?.drop()
-    temp?.cleanup()
+    await ctx?.cleanup()
   })
 
   beforeEach(async () => {
