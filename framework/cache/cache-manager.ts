@@ -6,6 +6,7 @@ import { DatabaseStore } from './database-store.ts'
 import { UnknownCacheStoreError } from './errors.ts'
 import { MemoryStore } from './memory-store.ts'
 import { RedisStore } from './redis-store.ts'
+import { configEntry, NamedInstances } from '../support/named-instances.ts'
 
 /** Where stores get their connections; the provider wires these to the `db` and `redis` services. */
 export interface CacheConnections {
@@ -28,7 +29,7 @@ const factories: { [D in CacheStoreConfig['driver']]: StoreFactory<Extract<Cache
  * Building a store opens no connection; the first operation does, through the db/redis managers.
  */
 export class CacheManager {
-  private readonly stores = new Map<string, CacheStore>()
+  private readonly stores = new NamedInstances<CacheStore>((name) => this.build(name))
 
   constructor(
     private readonly config: CacheConfig,
@@ -44,27 +45,20 @@ export class CacheManager {
   }
 
   store(name = this.config.default): CacheStore {
-    let store = this.stores.get(name)
-    if (!store) {
-      store = this.build(name)
-      this.stores.set(name, store)
-    }
-    return store
+    return this.stores.get(name)
   }
 
   /** Forgets a built store so the next `store(name)` builds it again (after a config change in tests). */
   purge(name = this.config.default): void {
-    this.stores.delete(name)
+    this.stores.forget(name)
   }
 
   async close(): Promise<void> {
-    const built = [...this.stores.values()]
-    this.stores.clear()
-    await Promise.all(built.map((store) => store.close?.()))
+    await Promise.all(this.stores.drain().map((store) => store.close?.()))
   }
 
   private build(name: string): CacheStore {
-    const config = this.config.stores[name]
+    const config = configEntry(this.config.stores, name)
     if (!config) throw new UnknownCacheStoreError(name, this.storeNames())
     const factory = factories[config.driver] as StoreFactory<CacheStoreConfig>
     return factory(name, config, this.connections, this.config.prefix)

@@ -3,6 +3,7 @@ import type { Recipients } from './address.ts'
 import type { MailConfig, MailerConfig } from './config.ts'
 import { UnknownMailerError } from './errors.ts'
 import { Mailer } from './mailer.ts'
+import { configEntry, NamedInstances } from '../support/named-instances.ts'
 import type { PendingMail } from './pending-mail.ts'
 import { ArrayTransport } from './transports/array.ts'
 import { LogTransport } from './transports/log.ts'
@@ -11,7 +12,11 @@ import type { MailTransport } from './transports/transport.ts'
 
 /** Mailers by name (service `mail`), built on first use and cached; `to()` goes through the default one. */
 export class MailManager {
-  private readonly mailers = new Map<string, Mailer>()
+  private readonly mailers = new NamedInstances<Mailer>((name) => {
+    const config = configEntry(this.config.mailers, name)
+    if (!config) throw new UnknownMailerError(name, this.mailerNames())
+    return this.build(name, config)
+  })
 
   constructor(
     protected readonly config: MailConfig,
@@ -28,14 +33,7 @@ export class MailManager {
 
   /** The mailer `name` (the default when omitted); E_UNKNOWN_MAILER for a name config/mail.ts lacks. */
   mailer(name: string = this.config.default): Mailer {
-    let mailer = this.mailers.get(name)
-    if (!mailer) {
-      const config = Object.hasOwn(this.config.mailers, name) ? this.config.mailers[name] : undefined
-      if (!config) throw new UnknownMailerError(name, this.mailerNames())
-      mailer = this.build(name, config)
-      this.mailers.set(name, mailer)
-    }
-    return mailer
+    return this.mailers.get(name)
   }
 
   to(recipients: Recipients): PendingMail {
@@ -51,9 +49,7 @@ export class MailManager {
   }
 
   async close(): Promise<void> {
-    const open = [...this.mailers.values()]
-    this.mailers.clear()
-    await Promise.all(open.map((mailer) => mailer.close()))
+    await Promise.all(this.mailers.drain().map((mailer) => mailer.close()))
   }
 
   protected build(name: string, config: MailerConfig): Mailer {

@@ -27,6 +27,12 @@ describe('CacheManager', () => {
   it('refuses an unknown store, naming the configured ones', () => {
     expect(() => manager.store('nope')).toThrowError(expect.objectContaining({ code: 'E_UNKNOWN_CACHE_STORE', message: expect.stringContaining('memory, other') }))
   })
+
+  it('treats inherited names (constructor, __proto__) as unknown stores', () => {
+    for (const name of ['constructor', '__proto__', 'toString']) {
+      expect(() => manager.store(name)).toThrowError(expect.objectContaining({ code: 'E_UNKNOWN_CACHE_STORE' }))
+    }
+  })
 })
 
 describe('RateLimiter.for', () => {
