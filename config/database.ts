@@ -21,6 +21,7 @@ export default defineDatabaseConfig({
       username: env.string('DB_USERNAME', 'postgres'),
       password: env.string('DB_PASSWORD', ''),
       schema: env.string('DB_SCHEMA', 'public'),
+      connectTimeout: env.number('DB_CONNECT_TIMEOUT', 2000),
     },
 
     mysql: {
@@ -31,6 +32,7 @@ export default defineDatabaseConfig({
       database: env.string('DB_DATABASE', 'kiln'),
       username: env.string('DB_USERNAME', 'root'),
       password: env.string('DB_PASSWORD', ''),
+      connectTimeout: env.number('DB_CONNECT_TIMEOUT', 2000),
     },
   },
 

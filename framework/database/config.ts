@@ -19,6 +19,12 @@ export interface ServerConnectionConfig {
   /** PostgreSQL search_path schema. */
   schema?: string
   pool?: { min?: number; max?: number }
+  /**
+   * Milliseconds to wait for the server to accept a new connection before giving up (default 2000), so
+   * a server that is down or unreachable fails a query within seconds instead of hanging it. Waiting for
+   * a free connection of a busy pool is not bounded by it.
+   */
+  connectTimeout?: number
 }
 
 export type ConnectionConfig = SqliteConnectionConfig | ServerConnectionConfig

@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import type { Application } from '../foundation/application.ts'
 import type { ConnectionConfig } from './config.ts'
 import { DatabaseConnectionRefusedError, DatabaseUnreachableError } from './errors.ts'
+import { serverUnavailableReason } from './server-unavailable.ts'
 
 /**
  * The knex connection `name` (default: DB_CONNECTION), after one round trip that proves it works.
@@ -25,8 +26,12 @@ export async function reachableConnection(app: Application, name?: string): Prom
 /** Maps a driver's connection error to a KilnError; undefined for anything else (a real query error). */
 export function connectionError(error: unknown, name: string, config: ConnectionConfig): Error | undefined {
   const code = errorCode(error)
-  if (!code) return undefined
   const where = describeTarget(config)
+  if (!code) {
+    // pg reports its connect timeout (DB_CONNECT_TIMEOUT) and dropped connections without a code.
+    const reason = serverUnavailableReason(error)
+    return reason === undefined ? undefined : new DatabaseUnreachableError(name, where, reason, { cause: error })
+  }
   if (unreachableCodes.has(code)) return new DatabaseUnreachableError(name, where, reasonFor(code, error), { cause: error })
   if (refusedCodes.has(code)) return new DatabaseConnectionRefusedError(name, where, messageOf(error), { cause: error })
   return undefined

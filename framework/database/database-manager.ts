@@ -3,13 +3,14 @@ import { dirname, isAbsolute, join } from 'node:path'
 import type { Knex } from 'knex'
 import type { ConnectionConfig, DatabaseConfig } from './config.ts'
 import { UnknownDatabaseConnectionError } from './errors.ts'
+import { configEntry, NamedInstances } from '../support/named-instances.ts'
 
 /**
  * Knex connections by name, built on first use and cached. knex and the database client libraries are
  * imported only then, so commands that never touch a database never load them.
  */
 export class DatabaseManager {
-  private readonly connections = new Map<string, Promise<Knex>>()
+  private readonly connections = new NamedInstances<Promise<Knex>>((name) => this.open(this.connectionConfig(name)))
 
   constructor(
     private readonly config: DatabaseConfig,
@@ -25,25 +26,17 @@ export class DatabaseManager {
   }
 
   connectionConfig(name = this.config.default): ConnectionConfig {
-    const config = this.config.connections[name]
+    const config = configEntry(this.config.connections, name)
     if (!config) throw new UnknownDatabaseConnectionError(name, this.connectionNames())
     return config
   }
 
   connection(name = this.config.default): Promise<Knex> {
-    let connection = this.connections.get(name)
-    if (!connection) {
-      connection = this.open(this.connectionConfig(name))
-      this.connections.set(name, connection)
-      connection.catch(() => this.connections.delete(name))
-    }
-    return connection
+    return this.connections.get(name)
   }
 
   async close(): Promise<void> {
-    const open = [...this.connections.values()]
-    this.connections.clear()
-    await Promise.all(open.map(async (pending) => (await pending.catch(() => undefined))?.destroy()))
+    await Promise.all(this.connections.drain().map(async (pending) => (await pending.catch(() => undefined))?.destroy()))
   }
 
   private async open(config: ConnectionConfig): Promise<Knex> {
@@ -80,9 +73,14 @@ export class DatabaseManager {
         },
       }
     }
-    const connection = config.url
-      ? config.url
+    const connectTimeout = config.connectTimeout ?? 2000
+    const timeout = config.driver === 'pgsql' ? { connectionTimeoutMillis: connectTimeout } : { connectTimeout }
+    const target = config.url
+      ? config.driver === 'pgsql'
+        ? { connectionString: config.url }
+        : { uri: config.url }
       : { host: config.host, port: config.port, database: config.database, user: config.username, password: config.password }
+    const connection = { ...target, ...timeout }
     return {
       client: config.driver === 'pgsql' ? 'pg' : 'mysql2',
       connection,
@@ -100,6 +98,8 @@ export class DatabaseManager {
 const knexLog = {
   warn(message: unknown) {
     if (typeof message === 'string' && message.startsWith('Acquire connection error')) return
+    // A pooled connection the server dropped (a restart) is discarded; the next query opens another or says why not.
+    if (typeof message === 'string' && message.startsWith('Connection Error')) return
     process.stderr.write(`knex: ${String(message)}\n`)
   },
 }

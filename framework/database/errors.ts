@@ -1,4 +1,5 @@
 import { KilnError } from '../support/errors.ts'
+import { ServiceUnavailableError } from '../support/service-unavailable.ts'
 
 export class UnknownDatabaseConnectionError extends KilnError {
   constructor(name: string, configured: string[]) {
@@ -10,12 +11,12 @@ export class UnknownDatabaseConnectionError extends KilnError {
 }
 
 /** The server (or SQLite file) cannot be reached: nothing listens, wrong host, or the file cannot be opened. */
-export class DatabaseUnreachableError extends KilnError {
+export class DatabaseUnreachableError extends ServiceUnavailableError {
   constructor(connection: string, where: string, reason: string, options?: { cause?: unknown }) {
     super(
       'E_DB_UNREACHABLE',
       `Cannot connect to the "${connection}" database at ${where}: ${reason}. Start the database server or fix DB_CONNECTION / DB_HOST / DB_PORT (or DB_DATABASE_SQLITE) in .env.`,
-      options,
+      { cause: options?.cause },
     )
   }
 }

@@ -1,29 +1,38 @@
+import { ServiceUnavailableError } from '../support/service-unavailable.ts'
 import { HttpError, ValidationError } from './errors.ts'
 
 export interface RenderedError {
   status: number
   body: Record<string, unknown>
   headers: Record<string, string>
+  /** How the server logs it: `error` with the stack (a bug), `warn` as one line (an outage), or not at all. */
+  log: 'error' | 'warn' | 'none'
 }
 
 /**
  * Turns anything thrown while handling a request into Laravel's JSON error shapes: 422 with `errors`
- * for validation, the client's own status for request errors, and 500 "Server Error" for the rest,
- * with the exception, message and trace only when debug is on.
+ * for validation, the client's own status for request errors, 503 with Retry-After when a server the
+ * request needs is down (the queue, the database), and 500 "Server Error" for the rest, with the
+ * exception, message and trace only when debug is on.
  */
 export function renderError(error: unknown, debug: boolean): RenderedError {
   if (error instanceof ValidationError) {
-    return { status: 422, body: { message: error.message, errors: error.errors }, headers: {} }
+    return { status: 422, body: { message: error.message, errors: error.errors }, headers: {}, log: 'none' }
   }
   if (error instanceof HttpError) {
     const body = error.status < 500 ? { message: error.message } : debug ? debugBody(error) : { message: 'Server Error' }
-    return { status: error.status, body, headers: error.headers }
+    return { status: error.status, body, headers: error.headers, log: error.status < 500 ? 'none' : 'error' }
+  }
+  if (error instanceof ServiceUnavailableError) {
+    // Not a bug: the client is told to come back, the log gets one line naming the server, not a stack per request.
+    const body = debug ? debugBody(error) : { message: error.clientMessage }
+    return { status: 503, body, headers: { 'retry-after': String(error.retryAfterSeconds) }, log: 'warn' }
   }
   const clientStatus = requestErrorStatus(error)
   if (clientStatus !== undefined) {
-    return { status: clientStatus, body: { message: requestErrorMessage(error as RequestError) }, headers: {} }
+    return { status: clientStatus, body: { message: requestErrorMessage(error as RequestError) }, headers: {}, log: 'none' }
   }
-  return { status: 500, body: debug ? debugBody(error) : { message: 'Server Error' }, headers: {} }
+  return { status: 500, body: debug ? debugBody(error) : { message: 'Server Error' }, headers: {}, log: 'error' }
 }
 
 interface RequestError {

@@ -35,7 +35,8 @@ export async function createHttpServer(app: Application, options: HttpServerOpti
   parseForms(server)
   server.setErrorHandler((error, request, reply) => {
     const rendered = renderError(error, app.config('app').debug)
-    if (rendered.status >= 500) request.log.error({ err: error }, 'Unhandled error while handling the request')
+    if (rendered.log === 'error') request.log.error({ err: error }, 'Unhandled error while handling the request')
+    else if (rendered.log === 'warn') request.log.warn(`${request.method} ${request.url} answered ${rendered.status}: ${(error as Error).message}`)
     return reply.code(rendered.status).headers(rendered.headers).send(rendered.body)
   })
   server.setNotFoundHandler((request, reply) => {

@@ -1,4 +1,4 @@
-import { KilnError } from '../../support/errors.ts'
+import { QUEUE_UNAVAILABLE_CLIENT_MESSAGE, ServiceUnavailableError } from '../../support/service-unavailable.ts'
 
 /**
  * Redis could not be reached (down, restarting, frozen, wrong address or password) within the
@@ -6,13 +6,13 @@ import { KilnError } from '../../support/errors.ts'
  * decides whether to retry. A push that timed out on a frozen server may still land once it thaws, so a
  * retry can store the job twice: at least once, never silently zero times.
  */
-export class QueueUnavailableError extends KilnError {
+export class QueueUnavailableError extends ServiceUnavailableError {
   constructor(connectionName: string, server: string, reason: string, cause: unknown) {
     super(
       'E_QUEUE_UNAVAILABLE',
       `Queue connection "${connectionName}" cannot reach Redis at ${server}: ${reason}. The operation was not confirmed; ` +
         'start Redis or check REDIS_HOST, REDIS_PORT and REDIS_PASSWORD (config/redis.ts), then retry.',
-      { cause },
+      { cause, clientMessage: QUEUE_UNAVAILABLE_CLIENT_MESSAGE },
     )
   }
 }
