@@ -50,6 +50,13 @@ export async function processJob(app: Application, reserved: ReservedJob, option
   await releaseUniqueLock(app, payload, 'processing')
   const attempt = await runAttempt(app, reserved, prepared, hooks.sync ? 0 : (payload.timeout ?? options.timeout), hooks)
   const { outcome } = attempt
+  // A handler that settled gave the event loop back: nothing is left for the watchdog to guard. Persisting
+  // the outcome may wait on a server that is down (the driver reconnects), which is no reason to kill us.
+  let watch = attempt.watch
+  if (watch !== undefined && outcome.kind !== 'timeout') {
+    hooks.watchdog?.disarm(watch)
+    watch = undefined
+  }
   let exceptions = 0
   if (outcome.kind === 'error') {
     // Counted only for jobs with maxExceptions: a cache round trip per error is not free.
@@ -63,7 +70,7 @@ export async function processJob(app: Application, reserved: ReservedJob, option
   // The outcome is persisted; now, if the handler ignored its signal, give it a moment to settle. If it
   // still has not, the caller must exit the process (a supervisor restarts it), as Laravel's worker does.
   const abandoned = outcome.kind === 'timeout' && !(await settlesWithin(attempt.running, attempt.graceMs))
-  if (attempt.watch !== undefined) hooks.watchdog?.disarm(attempt.watch)
+  if (watch !== undefined) hooks.watchdog?.disarm(watch)
   // Still the last resort while the process winds down: should exiting itself hang, the watchdog kills it.
   if (abandoned) hooks.watchdog?.arm(Date.now() + ABANDONED_EXIT_MS)
   if (hooks.rethrow && outcome.kind === 'error') throw outcome.error
