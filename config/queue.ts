@@ -14,6 +14,9 @@ export default defineQueueConfig({
       table: env.string('DB_QUEUE_TABLE', 'jobs'),
       queue: env.string('DB_QUEUE', 'default'),
       retry_after: env.number('DB_QUEUE_RETRY_AFTER', 90),
+      // Off by default: prefetched jobs count an attempt at the claim, so a killed worker's come back with
+      // one counted although they never ran (see framework/queue/worker/prefetch-buffer.ts).
+      prefetch: env.number('DB_QUEUE_PREFETCH', 0),
       after_commit: false,
     },
 

@@ -9,6 +9,7 @@ import { fillThenDrain, idleLatency, rawLoop, type SuiteOptions } from '../scena
 import type { Section } from '../report.ts'
 import { freshDatabase, reachable, type SqlEngine } from '../servers.ts'
 import type { TaskName } from '../tasks.ts'
+import { PREFETCH } from '../kiln/prefetch.ts'
 
 interface System {
   key: string
@@ -38,7 +39,9 @@ async function postgres(options: SuiteOptions, recorder: Recorder): Promise<Sect
     process.stderr.write(`PostgreSQL, repeat ${r + 1}/${options.repeat}\n`)
     const order = r % 2 === 0 ? [kiln, graphile] : [graphile, kiln]
     for (const system of order) await throughput('pg', 'pgsql', system, options, recorder, 10)
-    await recorder.attempt('graphile batched', () => batchedGraphile(options, recorder))
+    // Batched against batched: Kiln's --prefetch against graphile-worker's localQueue, alternating too.
+    const batched = [() => recorder.attempt('graphile batched', () => batchedGraphile(options, recorder)), () => prefetched('pg', 'pgsql', options, recorder)]
+    for (const run of r % 2 === 0 ? batched.reverse() : batched) await run()
     for (const system of order) await latency('pg', 'pgsql', system, options, recorder)
     for (const lanes of [1, 10]) {
       await recorder.attempt(`raw pg, ${lanes} in flight`, async () => {
@@ -56,7 +59,7 @@ async function postgres(options: SuiteOptions, recorder: Recorder): Promise<Sect
       { metric: 'bulk enqueue, batches of 1,000', unit: 'jobs/s', kiln: 'pg.kiln.bulk', peer: { label: 'graphile addJobs', key: 'pg.graphile.bulk' }, target: ratio('>=', 1.0) },
       { metric: 'processed, concurrency 1', unit: 'jobs/s', kiln: 'pg.kiln.c1', peer: { label: peer, key: 'pg.graphile.c1' }, target: ratio('>=', 1.0) },
       { metric: 'processed, concurrency 10', unit: 'jobs/s', kiln: 'pg.kiln.c10', peer: { label: peer, key: 'pg.graphile.c10' }, target: ratio('>=', 1.5) },
-      { metric: 'processed, concurrency 10', unit: 'jobs/s', kiln: 'pg.kiln.c10', peer: { label: 'graphile-worker batched', key: 'pg.graphile-batched.c10' }, target: ratio('>=', 1.0) },
+      { metric: `processed, concurrency 10, --prefetch=${PREFETCH}`, unit: 'jobs/s', kiln: 'pg.kiln-prefetch.c10', peer: { label: 'graphile-worker batched', key: 'pg.graphile-batched.c10' }, target: ratio('>=', 1.0) },
       { metric: 'dispatch->handler p50, idle worker', unit: 'ms', kiln: 'pg.kiln.latency', peer: { label: peer, key: 'pg.graphile.latency' }, aggregate: 'p50', target: ratio('<=', 1.0) },
       { metric: 'dispatch->handler p99, idle worker', unit: 'ms', kiln: 'pg.kiln.latency', peer: { label: peer, key: 'pg.graphile.latency' }, aggregate: 'p99' },
       { metric: 'worker RSS after the concurrency-10 run', unit: 'MB', kiln: 'pg.kiln.rss', peer: { label: peer, key: 'pg.graphile.rss' } },
@@ -66,7 +69,7 @@ async function postgres(options: SuiteOptions, recorder: Recorder): Promise<Sect
     notes: [
       `${options.jobs.toLocaleString('en-US')} no-op jobs per run, ${options.repeat} repeat(s): medians, and ratio = median of the per-repeat Kiln/peer ratios; a fresh database per run; each worker is a process of its own.`,
       'processing rate = jobs between the first and the last handler start (worker start-up excluded), the queue filled beforehand.',
-      `graphile-worker batched = preset.worker { localQueue: { size: 500 }, completeJobBatchDelay: 0 }.`,
+      `graphile-worker batched = preset.worker { localQueue: { size: 500 }, completeJobBatchDelay: 0 }; Kiln's batched mode is the same Worker with --prefetch=${PREFETCH} (claims up to ${PREFETCH} jobs ahead, acknowledges in batches).`,
       `latency: ${options.latencyJobs} jobs per repeat dispatched ${options.spacingMs} ms apart from another process; percentiles over all repeats.`,
     ],
   }
@@ -76,6 +79,7 @@ async function sqlite(options: SuiteOptions, recorder: Recorder): Promise<Sectio
   for (let r = 0; r < options.repeat; r++) {
     process.stderr.write(`SQLite, repeat ${r + 1}/${options.repeat}\n`)
     await throughput('sqlite', 'sqlite', kiln, options, recorder, 10)
+    await prefetched('sqlite', 'sqlite', options, recorder)
     await latency('sqlite', 'sqlite', kiln, options, recorder)
     await recorder.attempt('raw better-sqlite3 loop', async () => {
       const raw = await rawLoop(() => freshDatabase('sqlite'), 'raw.sqlite', options.jobs, 1)
@@ -90,6 +94,7 @@ async function sqlite(options: SuiteOptions, recorder: Recorder): Promise<Sectio
       { metric: 'bulk enqueue, batches of 1,000', unit: 'jobs/s', kiln: 'sqlite.kiln.bulk' },
       { metric: 'processed, concurrency 1', unit: 'jobs/s', kiln: 'sqlite.kiln.c1', peer: { label: 'raw loop', key: 'sqlite.raw' } },
       { metric: 'processed, concurrency 10', unit: 'jobs/s', kiln: 'sqlite.kiln.c10', peer: { label: 'raw loop', key: 'sqlite.raw' }, target: ratio('>=', 0.5) },
+      { metric: `processed, concurrency 10, --prefetch=${PREFETCH}`, unit: 'jobs/s', kiln: 'sqlite.kiln-prefetch.c10', peer: { label: 'raw loop', key: 'sqlite.raw' } },
       { metric: 'dispatch->handler p50, idle worker', unit: 'ms', kiln: 'sqlite.kiln.latency', aggregate: 'p50' },
       { metric: 'dispatch->handler p99, idle worker', unit: 'ms', kiln: 'sqlite.kiln.latency', aggregate: 'p99' },
       { metric: 'worker RSS after the concurrency-10 run', unit: 'MB', kiln: 'sqlite.kiln.rss' },
@@ -105,6 +110,7 @@ async function mariadb(options: SuiteOptions, recorder: Recorder): Promise<Secti
   for (let r = 0; r < options.repeat; r++) {
     process.stderr.write(`MariaDB, repeat ${r + 1}/${options.repeat}\n`)
     await throughput('mysql', 'mysql', kiln, options, recorder, 10)
+    await prefetched('mysql', 'mysql', options, recorder)
     await latency('mysql', 'mysql', kiln, options, recorder)
     await recorder.attempt('raw mariadb loop', async () => {
       const raw = await rawLoop(() => freshDatabase('mysql'), 'raw.mariadb', options.jobs, 1)
@@ -120,6 +126,7 @@ async function mariadb(options: SuiteOptions, recorder: Recorder): Promise<Secti
       { metric: 'bulk enqueue, batches of 1,000', unit: 'jobs/s', kiln: 'mysql.kiln.bulk' },
       { metric: 'processed, concurrency 1', unit: 'jobs/s', kiln: 'mysql.kiln.c1', peer: raw },
       { metric: 'processed, concurrency 10', unit: 'jobs/s', kiln: 'mysql.kiln.c10', peer: raw },
+      { metric: `processed, concurrency 10, --prefetch=${PREFETCH}`, unit: 'jobs/s', kiln: 'mysql.kiln-prefetch.c10', peer: raw },
       { metric: 'dispatch->handler p50, idle worker', unit: 'ms', kiln: 'mysql.kiln.latency', aggregate: 'p50' },
       { metric: 'dispatch->handler p99, idle worker', unit: 'ms', kiln: 'mysql.kiln.latency', aggregate: 'p99' },
       { metric: 'worker RSS after the concurrency-10 run', unit: 'MB', kiln: 'mysql.kiln.rss' },
@@ -153,6 +160,15 @@ async function batchedGraphile(options: SuiteOptions, recorder: Recorder): Promi
   const run = await fillThenDrain(() => freshDatabase('pgsql'), 'graphile.bulk', 'graphile.work', { jobs: options.jobs, concurrency: 10, mode: 'batched' })
   recorder.log('graphile batched processed, concurrency 10', run.worked)
   recorder.add('pg.graphile-batched.c10', run.worked.rate)
+}
+
+/** Kiln's batched mode: bulk-filled, drained by the Worker at concurrency 10 with --prefetch (bench/kiln/worker.ts). */
+async function prefetched(prefix: string, engine: SqlEngine, options: SuiteOptions, recorder: Recorder): Promise<void> {
+  await recorder.attempt(`${prefix} kiln prefetch`, async () => {
+    const run = await fillThenDrain(() => freshDatabase(engine), kiln.bulk, kiln.work, { jobs: options.jobs, concurrency: 10, mode: 'prefetch' })
+    recorder.log(`kiln processed, concurrency 10, --prefetch=${PREFETCH}`, run.worked)
+    recorder.add(`${prefix}.kiln-prefetch.c10`, run.worked.rate)
+  })
 }
 
 async function latency(prefix: string, engine: SqlEngine, system: System, options: SuiteOptions, recorder: Recorder): Promise<void> {

@@ -17,6 +17,8 @@ export interface DatabaseQueueConnectionConfig {
   retry_after: number
   /** Dispatch only after the surrounding transaction commits. */
   after_commit?: boolean
+  /** Jobs a worker reserves ahead of its free slots (`queue:work --prefetch`); 0 or absent = off. */
+  prefetch?: number
 }
 
 export interface RedisQueueConnectionConfig {

@@ -65,6 +65,13 @@ export interface QueueDriver {
    * `queue` (default: the job's queue) in one round trip. A worker prefers it to delete() + pop().
    */
   deleteAndPop?(job: ReservedJob, queue?: string, max?: number): Promise<ReservedJob[]>
+  /**
+   * Optional: gives back reservations whose jobs never started (a stopping worker's prefetched jobs),
+   * available at once and without counting the attempt their claim added. Token-checked like delete():
+   * a reservation that expired and was claimed again is left alone. Workers prefetch only on drivers
+   * that have it.
+   */
+  releaseUnstarted?(jobs: ReservedJob[]): Promise<void>
   /** Optional: warnings a worker prints at start (e.g. a Redis eviction policy that can drop jobs). */
   startupWarnings?(): Promise<string[]>
   /** Closes connections the driver opened itself. */

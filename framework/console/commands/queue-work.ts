@@ -30,6 +30,7 @@ export default class QueueWorkCommand extends Command {
     { flags: '--timeout <seconds>', description: 'The number of seconds a child process can run', default: '60' },
     { flags: '--tries <count>', description: 'Number of times to attempt a job before logging it failed', default: '1' },
     { flags: '--concurrency <count>', description: 'Jobs in flight at once in this process', default: '1' },
+    { flags: '--prefetch <count>', description: 'Jobs to reserve ahead of the free slots, claimed and acknowledged in batches (0 = off; default: the connection\'s prefetch)' },
   ]
 
   async handle() {
@@ -77,6 +78,7 @@ export default class QueueWorkCommand extends Command {
       timeout: this.input.integer('timeout'),
       tries: this.input.integer('tries'),
       concurrency: this.input.integer('concurrency', 1),
+      prefetch: this.input.integer('prefetch') ?? null,
     })
   }
 

@@ -13,7 +13,7 @@ export interface JobTable {
   db: Knex | Knex.Transaction
   dialect: QueueDialect
   table: string
-  /** Runs statements outside knex's query builder (SQLite's cached prepared statements); only with `db` itself, never a transaction. */
+  /** Runs statements outside knex's query builder (prepared once per connection: SQLite, PostgreSQL); only with `db` itself, never a transaction. */
   direct?: StatementRunner | null
 }
 
@@ -74,7 +74,7 @@ export async function claimJobs(jt: JobTable, queue: string, max: number, retryA
   if (dialect.claim === 'skip-locked-returning') {
     const sql = `WITH claimable AS (SELECT id FROM ${t} WHERE ${claimable} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
       UPDATE ${t} SET ${set} FROM claimable WHERE ${t}.id = claimable.id RETURNING ${t}.id, ${t}.payload, ${t}.attempts`
-    return sortClaimed(dialect.rows<ClaimedRow>(await db.raw(sql, bindings)))
+    return sortClaimed(dialect.rows<ClaimedRow>(await raw(jt, sql, bindings)))
   }
   if (dialect.claim === 'update-returning') {
     const sql = `UPDATE ${t} SET ${set} WHERE id IN (SELECT id FROM ${t} WHERE ${claimable} ORDER BY id LIMIT ?) RETURNING id, payload, attempts`
@@ -102,13 +102,13 @@ export async function deleteAndClaim(table: JobTable, keys: ReservationKey[], qu
   if (keys.length === 0) return claimJobs(table, queue, max, retryAfter)
   if (dialect.claim === 'skip-locked-returning' && !isTransaction(db)) {
     const t = dialect.quote(table.table)
-    const owned = keys.map(() => '(id = ? AND attempts = ?)').join(' OR ')
-    const sql = `WITH deleted AS (DELETE FROM ${t} WHERE reserved_at IS NOT NULL AND (${owned}) RETURNING id),
-      claimable AS (SELECT id FROM ${t} WHERE ${claimableWhere(dialect)} AND id NOT IN (${keys.map(() => '?').join(', ')})
+    const owned = heldBy(dialect, keys)
+    const sql = `WITH deleted AS (DELETE FROM ${t} WHERE reserved_at IS NOT NULL AND ${owned.sql} RETURNING id),
+      claimable AS (SELECT id FROM ${t} WHERE ${claimableWhere(dialect)} AND id <> ALL(?::bigint[])
         ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
       UPDATE ${t} SET ${claimSet(dialect)} FROM claimable WHERE ${t}.id = claimable.id RETURNING ${t}.id, ${t}.payload, ${t}.attempts`
-    const bindings = [...keys.flatMap(keyBindings), queue, retryAfter, ...keys.map((key) => key.id), max]
-    return sortClaimed(dialect.rows<ClaimedRow>(await db.raw(sql, bindings)))
+    const bindings = [...owned.bindings, queue, retryAfter, integerArray(keys.map((key) => key.id)), max]
+    return sortClaimed(dialect.rows<ClaimedRow>(await raw(table, sql, bindings)))
   }
   const both = async (trx: Knex.Transaction | Knex): Promise<ClaimedRow[]> => {
     const within = { ...table, db: trx }
@@ -128,11 +128,11 @@ export async function deleteReservations(jt: JobTable, keys: ReservationKey[]): 
   if (keys.length === 0) return 0
   const sql = `DELETE FROM ${dialect.quote(table)} WHERE reserved_at IS NOT NULL AND`
   if (dialect.asyncAckPrefix === null || isTransaction(db)) {
-    return dialect.affected(await raw(jt, `${sql} (${keys.map(() => '(id = ? AND attempts = ?)').join(' OR ')})`, keys.flatMap(keyBindings)))
+    const owned = heldBy(dialect, keys)
+    return dialect.affected(await raw(jt, `${sql} ${owned.sql}`, owned.bindings))
   }
   // Bound parameters force the extended protocol, which takes one statement: inline the integers instead.
-  const inlined = keys.map((key) => `(id = ${integer(key.id)} AND attempts = ${integer(key.attempts)})`).join(' OR ')
-  return dialect.affected(await db.raw(`${dialect.asyncAckPrefix}${sql} (${inlined})`))
+  return dialect.affected(await raw(jt, `${dialect.asyncAckPrefix}${sql} ${heldBy(dialect, keys, true).sql}`, []))
 }
 
 /** Puts a reserved job back, available after `delay` seconds. False when the reservation is stale. */
@@ -142,6 +142,21 @@ export async function releaseReservation(jt: JobTable, key: ReservationKey, dela
   const sql = `UPDATE ${dialect.quote(table)} SET reserved_at = NULL, available_at = ${available} WHERE id = ? AND attempts = ? AND reserved_at IS NOT NULL`
   const result = await raw(jt, sql, delay > 0 ? [delay, ...keyBindings(key)] : keyBindings(key))
   return dialect.affected(result) === 1
+}
+
+/**
+ * Gives back reservations whose jobs never ran (a stopping worker's prefetched jobs): available at once,
+ * and the attempt their claim counted is taken back. Only rows still held by these exact (id, attempts)
+ * pairs change, so a reservation that expired and was claimed again is left alone. The pair the next
+ * claim hands out equals the one given back; that is safe because its only holder just gave it up.
+ * Returns how many rows were given back.
+ */
+export async function returnReservations(jt: JobTable, keys: ReservationKey[]): Promise<number> {
+  const { dialect, table } = jt
+  if (keys.length === 0) return 0
+  const owned = heldBy(dialect, keys)
+  const sql = `UPDATE ${dialect.quote(table)} SET reserved_at = NULL, attempts = attempts - 1 WHERE reserved_at IS NOT NULL AND attempts > 0 AND ${owned.sql}`
+  return dialect.affected(await raw(jt, sql, owned.bindings))
 }
 
 /** Renews a reservation's lease (reserved_at = now). False when the reservation is stale. */
@@ -184,6 +199,26 @@ function claimableWhere(dialect: QueueDialect): string {
 
 function claimSet(dialect: QueueDialect): string {
   return `reserved_at = ${dialect.now}, attempts = attempts + 1`
+}
+
+/**
+ * The rows held by these reservations, as a condition. PostgreSQL: one semi-join against two arrays
+ * (planning hundreds of OR-ed index probes took longer than running them); elsewhere OR-ed pairs.
+ * `inline` spells the integers out, for the simple protocol, which takes no bound parameters.
+ */
+function heldBy(dialect: QueueDialect, keys: ReservationKey[], inline = false): { sql: string; bindings: string[] | (string | number)[] } {
+  if (dialect.engine === 'pgsql') {
+    const ids = integerArray(keys.map((key) => key.id))
+    const attempts = integerArray(keys.map((key) => key.attempts))
+    const pairs = (a: string, b: string) => `(id, attempts) IN (SELECT * FROM unnest(${a}::bigint[], ${b}::int[]))`
+    return inline ? { sql: pairs(`'${ids}'`, `'${attempts}'`), bindings: [] } : { sql: pairs('?', '?'), bindings: [ids, attempts] }
+  }
+  return { sql: `(${keys.map(() => '(id = ? AND attempts = ?)').join(' OR ')})`, bindings: keys.flatMap(keyBindings) }
+}
+
+/** A PostgreSQL array literal of validated integers: `{1,2,3}`. */
+function integerArray(values: (string | number)[]): string {
+  return `{${values.map(integer).join(',')}}`
 }
 
 /** A non-negative integer as SQL text; anything else is a bug, never SQL. */

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import type { ClientConfig } from 'pg'
+import { describeTarget } from '../../database/connection-check.ts'
 import type { Application } from '../../foundation/application.ts'
 import type { DatabaseQueueConnectionConfig } from '../config.ts'
 import type { PushOptions, QueueDriver, ReservedJob } from '../contracts.ts'
@@ -15,17 +16,22 @@ import {
   insertJobs,
   isTransaction,
   releaseReservation,
+  returnReservations,
   touchReservation,
   type ClaimedRow,
   type JobTable,
   type ReservationKey,
+  NOTIFY_CHANNEL,
 } from './database-queries.ts'
-import { withTable } from './database-errors.ts'
+import { whileAvailable, withTable, type QueueServer } from './database-errors.ts'
 import { directSqlite, watchCommits, type StatementRunner } from './database-sqlite-direct.ts'
+import { directPg } from './database-pg-direct.ts'
 import { retryOnContention } from './database-retry.ts'
 
 /** Rows per INSERT in bulkRaw: well under every bound-parameter limit (SQLite 32,766; pg one JSON parameter). */
 const INSERT_CHUNK = 1000
+/** Reservations per give-back UPDATE: two bound parameters each, well under every limit. */
+const RETURN_CHUNK = 500
 
 /**
  * The `database` queue driver: Laravel's `jobs` table on SQLite, PostgreSQL or MariaDB/MySQL, through
@@ -35,18 +41,23 @@ const INSERT_CHUNK = 1000
 export async function createDatabaseQueue(name: string, config: DatabaseQueueConnectionConfig, app: Application): Promise<QueueDriver> {
   const manager = app.make('db')
   const db = await manager.connection(config.connection)
-  const dialect = await dialectFor(db)
+  const target = manager.connectionConfig(config.connection)
+  const server: QueueServer = { connection: name, engine: ENGINES[target.driver], where: describeTarget(target) }
+  // MySQL is told from MariaDB by asking the server: the first thing to fail when it is down.
+  const dialect = await whileAvailable(server, () => dialectFor(db))
   const listener = dialect.notify
     ? new JobNotificationListener(manager.knexConfig(manager.connectionConfig(config.connection)).connection as string | ClientConfig, config.table)
     : null
-  return new DatabaseQueue(name, config, db, dialect, listener)
+  return new DatabaseQueue(name, config, db, dialect, listener, server)
 }
+
+const ENGINES = { sqlite: 'SQLite', pgsql: 'PostgreSQL', mysql: 'MySQL/MariaDB' } as const
 
 export class DatabaseQueue implements QueueDriver {
   private readonly acks: AckBatcher<ClaimedRow>
   /** Idle waiters on engines without server wake-ups; pushes through this driver wake them. */
   private readonly localWaiters = new Set<{ queues: string[]; wake(): void }>()
-  /** SQLite: the hot statements prepared once per connection (database-sqlite-direct.ts). */
+  /** The hot statements prepared once per connection (database-sqlite-direct.ts, database-pg-direct.ts). */
   private readonly direct: StatementRunner | null
 
   constructor(
@@ -55,8 +66,9 @@ export class DatabaseQueue implements QueueDriver {
     private readonly db: Knex,
     private readonly dialect: QueueDialect,
     private readonly listener: JobNotificationListener | null,
+    private readonly server: QueueServer,
   ) {
-    this.direct = dialect.engine === 'sqlite' ? directSqlite(db) : null
+    this.direct = dialect.engine === 'sqlite' ? directSqlite(db) : dialect.engine === 'pgsql' ? directPg(db) : null
     this.acks = new AckBatcher<ClaimedRow>((keys, claim) =>
       claim
         ? this.run(() => deleteAndClaim(this.jobTable(), keys, claim.queue, claim.max, this.config.retry_after))
@@ -80,12 +92,15 @@ export class DatabaseQueue implements QueueDriver {
       }
       return ids
     }
-    let ids: string[]
-    // options.transaction (a knex transaction on this queue's database): the row commits or rolls back
-    // with the caller's work. A retry inside it is not ours to make: a deadlock aborted their transaction.
-    if (outer) ids = await withTable(this.dialect, this.config.table, () => insertAll(outer))
-    else if (payloads.length <= INSERT_CHUNK) ids = await this.run(() => insertAll(this.db))
-    else ids = await this.run(() => this.db.transaction((trx) => insertAll(trx)))
+    // A server that cannot be reached is reported as such (E_QUEUE_UNAVAILABLE), so no caller mistakes
+    // an unconfirmed job for a stored one (the HTTP kernel answers 503).
+    const ids = await whileAvailable(this.server, () => {
+      // options.transaction (a knex transaction on this queue's database): the row commits or rolls back
+      // with the caller's work. A retry inside it is not ours to make: a deadlock aborted their transaction.
+      if (outer) return withTable(this.dialect, this.config.table, () => insertAll(outer))
+      if (payloads.length <= INSERT_CHUNK) return this.run(() => insertAll(this.db))
+      return this.run(() => this.db.transaction((trx) => insertAll(trx)))
+    })
     if (outer) void outer.executionPromise.then(() => this.wakeLocal(queue), () => undefined)
     else this.wakeLocal(queue)
     return ids
@@ -109,6 +124,21 @@ export class DatabaseQueue implements QueueDriver {
       return this.pop(queue, limit)
     }
     return this.reservations(queue, await this.acks.deleteAndClaim(job.key(), queue, limit))
+  }
+
+  /** Prefetched jobs a stopping worker never started: available again at once, their claim's attempt taken back. */
+  async releaseUnstarted(jobs: ReservedJob[]): Promise<void> {
+    const keys = jobs.filter((job): job is DatabaseReservedJob => job instanceof DatabaseReservedJob && job.driver === this).map((job) => job.key())
+    for (let i = 0; i < keys.length; i += RETURN_CHUNK) {
+      const chunk = keys.slice(i, i + RETURN_CHUNK)
+      await this.run(() => returnReservations(this.jobTable(), chunk))
+    }
+    if (keys.length === 0) return
+    for (const queue of new Set(jobs.map((job) => job.queue))) {
+      this.wakeLocal(queue)
+      // Idle workers elsewhere sleep on LISTEN: tell them these jobs are back.
+      if (this.dialect.notify) await this.run(() => this.db.raw('SELECT pg_notify(?, ?)', [NOTIFY_CHANNEL, `${this.config.table}:${queue}`]))
+    }
   }
 
   size(queue = this.config.queue): Promise<number> {
@@ -140,7 +170,7 @@ export class DatabaseQueue implements QueueDriver {
       }
       signal.addEventListener('abort', onAbort, { once: true })
       this.localWaiters.add(waiter)
-      if (this.direct) void watchCommits(this.direct, () => !this.localWaiters.has(waiter), done)
+      if (this.direct && this.dialect.engine === 'sqlite') void watchCommits(this.direct, () => !this.localWaiters.has(waiter), done)
     })
   }
 
@@ -165,9 +195,12 @@ export class DatabaseQueue implements QueueDriver {
     return this.run(() => touchReservation(this.jobTable(), key))
   }
 
-  /** One operation the driver owns: retried on contention, a missing table reported as such. */
+  /**
+   * One operation the driver owns: retried on contention, a missing table reported as such, and a server
+   * that cannot be reached as E_QUEUE_UNAVAILABLE (one line in a worker's output, not the failed SQL).
+   */
   private run<T>(operation: () => Promise<T>): Promise<T> {
-    return withTable(this.dialect, this.config.table, () => retryOnContention(this.dialect, operation))
+    return whileAvailable(this.server, () => withTable(this.dialect, this.config.table, () => retryOnContention(this.dialect, operation)))
   }
 
   private jobTable(db: Knex | Knex.Transaction = this.db): JobTable {

@@ -32,6 +32,11 @@ export interface WorkerOptions {
   concurrency: number
   /** Run even when the application is in maintenance mode. */
   force: boolean
+  /**
+   * Jobs reserved ahead of the free slots, claimed in batches and acknowledged in batches (0 = off;
+   * null = the connection's `prefetch` setting). See prefetch-buffer.ts for what it loosens.
+   */
+  prefetch: number | null
 }
 
 export const defaultWorkerOptions: Readonly<WorkerOptions> = Object.freeze({
@@ -49,6 +54,7 @@ export const defaultWorkerOptions: Readonly<WorkerOptions> = Object.freeze({
   stopWhenEmpty: false,
   concurrency: 1,
   force: false,
+  prefetch: null,
 })
 
 /** The defaults with `overrides` applied (undefined values keep the default). */

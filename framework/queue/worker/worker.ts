@@ -2,9 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Application } from '../../foundation/application.ts'
 import type { QueueDriver, ReservedJob } from '../contracts.ts'
 import { Looping, WorkerStopping } from '../events.ts'
+import { connectWhenAvailable } from './connect.ts'
 import { TimeoutExceedsRetryAfterError } from './errors.ts'
 import type { WorkerOptions } from './options.ts'
 import { LeaseKeeper } from './lease-keeper.ts'
+import { DeferredAcks } from './deferred-acks.ts'
+import { PrefetchBuffer } from './prefetch-buffer.ts'
 import { processJob, type ProcessHooks, type ProcessResult } from './process-job.ts'
 import { RestartSignal } from './restart-signal.ts'
 import { EXIT_ERROR, shouldStop, type StopReason, type WorkerState } from './should-stop.ts'
@@ -42,6 +45,9 @@ export class Worker {
   private leases: LeaseKeeper | null = null
   /** The same hooks for every job (no per-job closures). */
   private readonly hooks: ProcessHooks
+  /** --prefetch: jobs reserved ahead of the free slots, and their batched acknowledgements; null when off. */
+  private prefetched: PrefetchBuffer | null = null
+  private deferredAcks: DeferredAcks | null = null
 
   constructor(
     private readonly app: Application,
@@ -62,7 +68,8 @@ export class Worker {
   async daemon(): Promise<StopReason> {
     const manager = this.app.make('queue')
     this.validate()
-    const driver = await manager.connection(this.connectionName)
+    const retryMs = Math.max(this.options.sleep, 1) * 1000
+    const driver = await connectWhenAvailable(() => manager.connection(this.connectionName), { retryMs, report: this.settings.onError, pause: (ms) => this.pause(ms), stopping: this.stopping.signal })
     const queues = this.options.queues.length > 0 ? this.options.queues : [manager.defaultQueue(this.connectionName)]
     this.restartSignalAtStart = await this.restart.current(Date.now(), true)
     this.leases = this.leaseKeeper()
@@ -70,11 +77,14 @@ export class Worker {
       this.hooks.acknowledge = (reserved) => this.acknowledge(driver, queues[0] as string, reserved)
     }
     await this.warnAtStart(driver)
+    this.startPrefetching(driver, queues)
     const removeSignalHandlers = this.settings.listenForSignals === false ? () => undefined : this.listenForSignals()
     try {
       let stop: StopReason | null
       while (!(stop = await this.stopIfNecessary())) await this.loop(driver, queues)
+      await this.prefetched?.returnAll().catch((error: unknown) => this.report(error))
       await Promise.all(this.inFlight)
+      await this.deferredAcks?.flush()
       stop = this.abandoned ?? stop
       await this.app.make('events').dispatch(new WorkerStopping(stop.code, stop.reason))
       return stop
@@ -99,7 +109,7 @@ export class Worker {
     const free = this.freeSlots()
     const started = free > 0 ? await this.startNextJobs(driver, queues, free) : 0
     this.loops++
-    this.queuesEmpty = started === 0 && this.inFlight.size === 0 && !this.popFailed
+    this.queuesEmpty = started === 0 && this.inFlight.size === 0 && !this.popFailed && !this.prefetched?.length
     if (await this.stopIfNecessary()) return
     if (this.freeSlots() === 0) await this.waitForSlot()
     else if (started < free) await this.waitForJobs(driver, queues)
@@ -107,6 +117,7 @@ export class Worker {
 
   /** Claims up to `free` jobs, walking the queues in priority order, and starts each; returns how many. */
   private async startNextJobs(driver: QueueDriver, queues: string[], free: number): Promise<number> {
+    if (this.prefetched) return this.startPrefetched(this.prefetched, free)
     let started = 0
     this.popFailed = false
     for (const queue of queues) {
@@ -140,6 +151,54 @@ export class Worker {
     for (const job of jobs) this.start(job)
   }
 
+  /** Prefetch mode: starts buffered jobs, claiming (and waiting) only when the buffer is empty. */
+  private async startPrefetched(buffer: PrefetchBuffer, free: number): Promise<number> {
+    this.popFailed = false
+    if (buffer.length === 0 && !this.signal) {
+      try {
+        await buffer.fill(this.prefetchRoom(buffer))
+      } catch (error) {
+        this.popFailed = true
+        await this.report(error)
+        await this.pause(Math.max(this.options.sleep, 1) * 1000)
+        return 0
+      }
+    }
+    if (this.signal) return 0
+    const jobs = buffer.take(free)
+    for (const job of jobs) this.start(job)
+    buffer.topUp(this.prefetchRoom(buffer))
+    return jobs.length
+  }
+
+  /** Jobs the buffer may still claim: --max-jobs counts buffered ones, which this worker will run. */
+  private prefetchRoom(buffer: PrefetchBuffer): number {
+    if (this.options.maxJobs === 0) return Infinity
+    return Math.max(0, this.options.maxJobs - this.jobsProcessed - this.inFlight.size - buffer.length)
+  }
+
+  /**
+   * Turns prefetching on when asked for (the --prefetch flag, else the connection's `prefetch`) and the
+   * driver can give unstarted jobs back; --once never prefetches (it runs one job).
+   */
+  private startPrefetching(driver: QueueDriver, queues: string[]): void {
+    const size = this.options.prefetch ?? this.connectionPrefetch()
+    if (size <= 0 || this.options.once) return
+    if (!driver.releaseUnstarted) {
+      void this.settings.onWarning?.(`The [${this.connectionName}] connection cannot prefetch jobs; --prefetch is ignored.`)
+      return
+    }
+    const report = (error: unknown) => this.report(error)
+    this.prefetched = new PrefetchBuffer(driver, queues, size, this.options.concurrency, this.leases, report, () => this.wakeUp())
+    this.deferredAcks = new DeferredAcks(report)
+    const acks = this.deferredAcks
+    this.hooks.acknowledge = (reserved) => acks.acknowledge(reserved)
+  }
+
+  private async report(error: unknown): Promise<void> {
+    await this.settings.onError?.(error)
+  }
+
   private async pop(driver: QueueDriver, queue: string, max: number): Promise<ReservedJob[]> {
     this.claiming += max
     try {
@@ -156,7 +215,8 @@ export class Worker {
   }
 
   private start(reserved: ReservedJob): void {
-    this.leases?.hold(reserved)
+    // A prefetched job's lease has been renewed since it was claimed.
+    if (!this.prefetched) this.leases?.hold(reserved)
     const run = this.process(reserved).finally(() => {
       this.leases?.release(reserved)
       this.inFlight.delete(run)
@@ -234,6 +294,11 @@ export class Worker {
     // An unreachable server is reported by the loop's first claim; the warning is only advice.
     const warnings = await Promise.race([driver.startupWarnings().catch(() => []), sleep(WARNINGS_WAIT_MS, [], { ref: false })])
     for (const warning of warnings) await this.settings.onWarning?.(warning)
+  }
+
+  private connectionPrefetch(): number {
+    const config = this.app.make('queue').connectionConfig(this.connectionName)
+    return 'prefetch' in config ? (config.prefetch ?? 0) : 0
   }
 
   private retryAfter(): number | null {
