@@ -103,6 +103,7 @@ async function pushAll(app: Application, prepared: readonly PreparedPush[]): Pro
       queue,
       delay > 0 ? { delay } : {},
     )
+    if (!events.hasListeners(JobQueued)) continue
     for (const [i, id] of ids.entries()) {
       const item = group[i] as PreparedPush
       await events.dispatch(new JobQueued(connection, queue, id, decodePayload(item.payload), item.job, delay))

@@ -53,6 +53,7 @@ export class Dispatcher {
     for (const job of jobs) payloads.push((await this.prepare(job, connection, target)).payload)
     const ids = await (await manager.connection(connection)).bulkRaw(payloads, target)
     const events = this.app.make('events')
+    if (!events.hasListeners(JobQueued)) return ids
     for (const [i, id] of ids.entries()) await events.dispatch(new JobQueued(connection, target, id, decodePayload(payloads[i] ?? ''), jobs[i] ?? null, 0))
     return ids
   }
@@ -69,7 +70,9 @@ export class Dispatcher {
   async push(connection: string, queue: string, payload: string, delay: number, job: Job | null, transaction?: TransactionLike): Promise<string> {
     const driver = await this.app.make('queue').connection(connection)
     const id = await driver.pushRaw(payload, queue, { ...(delay > 0 ? { delay } : {}), ...(transaction ? { transaction } : {}) })
-    await this.app.make('events').dispatch(new JobQueued(connection, queue, id, decodePayload(payload), job, delay))
+    const events = this.app.make('events')
+    // Decoding the payload for the event costs as much as a third of encoding it: only when someone listens.
+    if (events.hasListeners(JobQueued)) await events.dispatch(new JobQueued(connection, queue, id, decodePayload(payload), job, delay))
     return id
   }
 

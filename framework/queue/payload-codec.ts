@@ -28,6 +28,7 @@ export interface DataCodec<T = unknown> {
 }
 
 const TAG = '$kiln'
+const SETTINGS: ReadonlySet<string> = new Set<string>(JOB_SETTING_KEYS)
 const codecs = new Map<string, DataCodec>()
 
 export function registerDataCodec<T>(codec: DataCodec<T>): void {
@@ -79,9 +80,8 @@ export function encodeJob(job: Job, defaults: PayloadDefaults = {}, security?: P
 
 /** The job's own data: enumerable own properties minus settings. */
 export function jobData(job: Job): Record<string, unknown> {
-  const settings = new Set<string>(JOB_SETTING_KEYS)
   const data: Record<string, unknown> = {}
-  for (const key of Object.keys(job)) if (!settings.has(key)) data[key] = (job as unknown as Record<string, unknown>)[key]
+  for (const key of Object.keys(job)) if (!SETTINGS.has(key)) data[key] = (job as unknown as Record<string, unknown>)[key]
   return data
 }
 
@@ -141,10 +141,9 @@ export function hydrateJobClass<T extends Job>(cls: JobClass<T>, payload: JobPay
   const job = Object.create(cls.prototype as object) as T
   const data = decodeData(readJobData(payload), 'data')
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new MalformedPayloadError('"data" must be an object of job properties')
-  const settings = new Set<string>(JOB_SETTING_KEYS)
   for (const [key, value] of Object.entries(data)) {
     // Keys that name something on the class (handle, job, constructor...) are not data: skip them.
-    if (settings.has(key) || key in job) continue
+    if (SETTINGS.has(key) || key in job) continue
     define(job, key, value)
   }
   if (payload.maxTries !== null) define(job, 'tries', payload.maxTries)

@@ -12,7 +12,7 @@ import type { Job } from './job.ts'
 import { hydrateJobClass, parsePayloadFields } from './payload-codec.ts'
 import type { JobRegistry } from './registry.ts'
 import { encryptJobData, openJobData, shouldBeEncrypted } from './payload-encryption.ts'
-import { serializeSigned, verifyPayloadSignature } from './payload-signature.ts'
+import { SIGNATURE_FIELD, serializeSigned, verifyPayloadSignature } from './payload-signature.ts'
 import { uniqueLockOf } from './unique-jobs.ts'
 
 /** The keys a payload is written or read with. Null members: no application, so no key. */
@@ -44,11 +44,13 @@ export function sealPayload(payload: JobPayload, job: Job, security: PayloadSecu
 }
 
 /**
- * Verifies a parsed payload (already checked for shape) before it is trusted: throws E_INVALID_SIGNATURE
- * when APP_KEY is set and the signature is missing or wrong.
+ * Verifies a stored payload `raw` (decoded as `payload`, so already checked for shape) before it is
+ * trusted: throws E_INVALID_SIGNATURE when APP_KEY is set and the signature is missing or wrong.
  */
-export function verifyPayload(fields: Record<string, unknown>, security: PayloadSecurity): void {
-  verifyPayloadSignature(fields, security.signer)
+export function verifyPayload(raw: string, payload: JobPayload, security: PayloadSecurity): void {
+  // The decoded payload passes unknown top-level fields through, so its signature is the stored one.
+  const signature = Object.hasOwn(payload, SIGNATURE_FIELD) ? (payload as unknown as Record<string, unknown>)[SIGNATURE_FIELD] : undefined
+  verifyPayloadSignature({ raw, signature, job: payload.job, fields: () => parsePayloadFields(raw) }, security.signer)
 }
 
 /** The job data of `payload`, decrypted with the running application's keys when it is encrypted. */
@@ -68,7 +70,7 @@ export function readJobData(payload: JobPayload): unknown {
 export function openJob(app: Application, raw: string, payload: JobPayload, registry: Pick<JobRegistry, 'resolve'>): Job {
   const cls = registry.resolve(payload.job)
   const security = payloadSecurityOf(app)
-  if (security.signer?.canSign) verifyPayload(parsePayloadFields(raw), security)
+  if (security.signer?.canSign) verifyPayload(raw, payload, security)
   return hydrateJobClass(cls, payload)
 }
 

@@ -1,10 +1,16 @@
 /**
- * Job payload signatures. Every payload written while APP_KEY is set carries `signature`: an HMAC of
- * the payload's canonical JSON without that field (keys sorted at every level, no whitespace), so the
- * job name, the data (ciphertext included), the retry limits (maxTries, maxExceptions, retryUntil,
- * timeout, backoff, failOnTimeout), the uuid and any field added by chains or batches are all covered,
- * and reformatting the JSON does not break it. A worker with APP_KEY set refuses an unsigned or altered
- * payload before the registry or any job code sees it.
+ * Job payload signatures. Every payload written while APP_KEY is set carries `signature`, the last member
+ * of its JSON: an HMAC of the exact JSON text stored without that member (the text up to it, closed with
+ * `}`), so the job name, the data (ciphertext included), the retry limits (maxTries, maxExceptions,
+ * retryUntil, timeout, backoff, failOnTimeout), the uuid and any field added by chains or batches are all
+ * covered. Signing the bytes that are sent, rather than a canonical copy, keeps signing to one
+ * JSON.stringify and one HMAC per dispatch (this is on every request that dispatches). A worker with
+ * APP_KEY set refuses an unsigned or altered payload before the registry or any job code sees it.
+ *
+ * Payloads written before this scheme (and any whose text a store reformatted) carry an HMAC of their
+ * canonical JSON instead (keys sorted at every level, no whitespace); verification accepts either. Both
+ * are MACs, under the same key, of texts that parse to exactly the fields read, so neither can vouch for
+ * other fields.
  *
  * What a signature cannot cover: the attempts counter. Drivers keep it outside the payload (a column, a
  * Redis field) because they must change it on every reservation; resetting it there grants more
@@ -19,20 +25,52 @@ import { InvalidSignatureError } from '../encryption/errors.ts'
 
 export const SIGNATURE_FIELD = 'signature'
 
-/** The stored JSON of `payload`, with a signature appended when `signer` has a key. */
+/** A stored payload as the worker sees it, for verification. */
+export interface StoredPayload {
+  /** The JSON text exactly as the driver returned it. */
+  raw: string
+  /** Its top-level `signature` and `job` members, as parsed. */
+  signature: unknown
+  job: unknown
+  /** Its parsed top-level fields; called only for a payload signed the canonical way. */
+  fields(): Record<string, unknown>
+}
+
+/** The stored JSON of `payload`, signed (any old signature replaced) when `signer` has a key. */
 export function serializeSigned(payload: Record<string, unknown>, signer: Signer | null): string {
   if (!signer?.canSign) return JSON.stringify(payload)
-  return JSON.stringify({ ...payload, [SIGNATURE_FIELD]: signer.sign(canonicalJson(payload, SIGNATURE_FIELD)) })
+  let unsigned = payload
+  if (Object.hasOwn(payload, SIGNATURE_FIELD)) {
+    unsigned = { ...payload }
+    delete unsigned[SIGNATURE_FIELD]
+  }
+  const body = JSON.stringify(unsigned)
+  const member = signatureMember(signer.sign(body))
+  return body === '{}' ? `{${member}}` : `${body.slice(0, -1)},${member}}`
 }
 
 /**
- * Checks the signature of a parsed payload. Throws E_INVALID_SIGNATURE (missing, malformed, unknown
+ * Checks the signature of a stored payload. Throws E_INVALID_SIGNATURE (missing, malformed, unknown
  * key, mismatch) when `signer` has a key; does nothing without one (signing is off).
  */
-export function verifyPayloadSignature(fields: Record<string, unknown>, signer: Signer | null): void {
+export function verifyPayloadSignature(payload: StoredPayload, signer: Signer | null): void {
   if (!signer?.canSign) return
-  const defect = signer.check(canonicalJson(fields, SIGNATURE_FIELD), Object.hasOwn(fields, SIGNATURE_FIELD) ? fields[SIGNATURE_FIELD] : undefined)
-  if (defect) throw new InvalidSignatureError(defect, `job "${typeof fields.job === 'string' ? fields.job.slice(0, 80) : '?'}"`)
+  const { signature } = payload
+  const body = typeof signature === 'string' ? signedText(payload.raw, signature) : null
+  if (body !== null && signer.verify(body, signature)) return
+  const defect = signer.check(canonicalJson(payload.fields(), SIGNATURE_FIELD), signature)
+  if (defect) throw new InvalidSignatureError(defect, `job "${typeof payload.job === 'string' ? payload.job.slice(0, 80) : '?'}"`)
+}
+
+function signatureMember(signature: string): string {
+  return `"${SIGNATURE_FIELD}":${JSON.stringify(signature)}`
+}
+
+/** The text `signature` was made over when `raw` ends with it as its last member; null otherwise. */
+function signedText(raw: string, signature: string): string | null {
+  const member = signatureMember(signature)
+  if (raw.length > member.length + 2 && raw.endsWith(`,${member}}`)) return `${raw.slice(0, raw.length - member.length - 2)}}`
+  return raw === `{${member}}` ? '{}' : null
 }
 
 /**
@@ -42,15 +80,25 @@ export function verifyPayloadSignature(fields: Record<string, unknown>, signer: 
  * null in arrays, as JSON.stringify does). `omit` drops one top-level key. Plain data only: no toJSON.
  */
 export function canonicalJson(value: unknown, omit?: string): string {
-  if (Array.isArray(value)) return `[${value.map((item) => (isAbsent(item) ? 'null' : canonicalJson(item))).join(',')}]`
-  if (typeof value === 'object' && value !== null) {
-    const record = value as Record<string, unknown>
-    const keys = Object.keys(record)
-      .filter((key) => key !== omit && !isAbsent(record[key]))
-      .sort()
-    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`
+  // One pass of string concatenation: this runs for every dispatch, so no map/filter/join temporaries.
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value)
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i]
+      out += (i === 0 ? '' : ',') + (isAbsent(item) ? 'null' : canonicalJson(item))
+    }
+    return `${out}]`
   }
-  return JSON.stringify(value)
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record).sort()
+  let out = '{'
+  for (const key of keys) {
+    const item = record[key]
+    if (key === omit || isAbsent(item)) continue
+    out += (out.length === 1 ? '' : ',') + JSON.stringify(key) + ':' + canonicalJson(item)
+  }
+  return `${out}}`
 }
 
 /** Values JSON.stringify drops from objects. */

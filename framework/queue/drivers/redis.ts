@@ -7,6 +7,7 @@ import type { PushOptions, QueueDriver, ReservedJob } from '../contracts.ts'
 import { QueueUnavailableError, isUnavailable } from './redis-errors.ts'
 import { PUSH_CHUNK, QueueScripts, queueKeys, type PopResult, type PoppedJob, type QueueKeys } from './redis-scripts.ts'
 import { AckBatcher } from './redis-ack-batcher.ts'
+import { PushBatcher } from './redis-push-batcher.ts'
 import { BlockingWaiter } from './redis-wait.ts'
 
 /** Builds the Redis queue driver for one connection of config/queue.ts. Opens no socket until first use. */
@@ -28,6 +29,8 @@ export class RedisQueue implements QueueDriver {
   private readonly nextDue = new Map<string, number>()
   /** Coalesces the deleteAndPop calls of one tick into one deleteManyAndPop per queue. */
   private readonly batcher = new AckBatcher((jobs, queue, max) => this.deleteManyAndPop(jobs, queue, max))
+  /** Sends the pushRaw calls of one tick (a request's dispatches) in one write. */
+  private readonly pushes: PushBatcher
 
   constructor(
     readonly connectionName: string,
@@ -36,6 +39,7 @@ export class RedisQueue implements QueueDriver {
   ) {
     this.client = redis.connection(config.connection)
     this.scripts = new QueueScripts(this.client)
+    this.pushes = new PushBatcher(this.client, (request) => this.scripts.push(request.keys, request.bodies, request.delayMs))
     this.retryAfterMs = config.retry_after * 1000
     // The blocking connection waits through outages without erroring and without a reply deadline
     // (a BLPOP legitimately takes block_for); the waiter bounds every wait with its own timer.
@@ -43,7 +47,7 @@ export class RedisQueue implements QueueDriver {
   }
 
   async pushRaw(payload: string, queue?: string, options: PushOptions = {}): Promise<string> {
-    const [id] = await this.guard(this.scripts.push(this.keys(queue), [payload], (options.delay ?? 0) * 1000))
+    const [id] = await this.guard(this.pushes.add({ keys: this.keys(queue), bodies: [payload], delayMs: (options.delay ?? 0) * 1000 }))
     return id as string
   }
 

@@ -1,0 +1,68 @@
+/**
+ * The Redis driver writes the pushes of one tick together (redis-push-batcher.ts): what a request handler
+ * awaiting several dispatches relies on, against the real Redis server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RedisQueue } from '../../framework/queue/drivers/redis.ts'
+import { probeService } from '../support/services.ts'
+import { makeRedisApp, type RedisTestApp } from './redis-support.ts'
+
+const redisUp = await probeService('redis')
+
+describe.skipIf(!redisUp)('Redis queue driver: pushes issued together', () => {
+  let ctx: RedisTestApp
+  let queue: RedisQueue
+
+  beforeAll(async () => {
+    ctx = await makeRedisApp()
+    queue = await ctx.queue()
+    await queue.size('warm-up') // connected, so the batch is written corked rather than from the offline queue
+  })
+
+  afterAll(async () => {
+    await ctx?.cleanup()
+  })
+
+  it('stores every push of one tick, each resolving with its own job id once stored', async () => {
+    const ids = await Promise.all([
+      queue.pushRaw('{"n":"payment"}', 'payments'),
+      queue.pushRaw('{"n":"invoice"}', 'documents'),
+      queue.pushRaw('{"n":"email"}', 'emails', { delay: 5 }),
+      queue.pushRaw('{"n":"payment-2"}', 'payments'),
+    ])
+    expect(ids.every((id) => typeof id === 'string' && id !== '')).toBe(true) // ids count per queue
+    // Awaited means stored: nothing is left in flight once the promises resolved.
+    expect([await queue.size('payments'), await queue.size('documents'), await queue.size('emails')]).toEqual([2, 1, 1])
+    const payments = await queue.pop('payments', 2)
+    expect(payments.map((job) => [job.id, job.rawBody])).toEqual([
+      [ids[0], '{"n":"payment"}'],
+      [ids[3], '{"n":"payment-2"}'],
+    ])
+    const [invoice] = await queue.pop('documents')
+    expect([invoice?.id, invoice?.rawBody]).toEqual([ids[1], '{"n":"invoice"}'])
+    expect(await queue.pop('emails')).toEqual([]) // delayed 5 s
+  })
+
+  it('fails only the push Redis refuses, not the others written with it', async () => {
+    // A corrupt id counter makes that queue's push script fail (INCRBY on a non-integer).
+    await ctx.raw.set(`${ctx.prefix}queues:{broken}:id`, 'not-a-number')
+    const results = await Promise.allSettled([queue.pushRaw('{"n":1}', 'fine-a'), queue.pushRaw('{"n":2}', 'broken'), queue.pushRaw('{"n":3}', 'fine-b')])
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/not an integer/)
+    expect([await queue.size('fine-a'), await queue.size('broken'), await queue.size('fine-b')]).toEqual([1, 0, 1])
+  })
+
+  it('stores pushes made before the connection is ready (held in the offline queue), in order', async () => {
+    const fresh = await makeRedisApp()
+    try {
+      const cold = await fresh.queue()
+      const ids = await Promise.all([cold.pushRaw('{"n":"a"}', 'cold'), cold.pushRaw('{"n":"b"}', 'cold')])
+      expect((await cold.pop('cold', 2)).map((job) => [job.id, job.rawBody])).toEqual([
+        [ids[0], '{"n":"a"}'],
+        [ids[1], '{"n":"b"}'],
+      ])
+    } finally {
+      await fresh.cleanup()
+    }
+  })
+})
