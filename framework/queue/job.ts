@@ -183,7 +183,8 @@ export function isJobClass(value: unknown): value is JobClass {
 
 /** The name a job is registered and stored under. */
 export function jobNameOf(job: Job | JobClass): string {
-  const cls = (job instanceof Job ? job.constructor : job) as JobClass
+  // The class from the prototype chain: a job's own `constructor` data property must not rename it.
+  const cls = (job instanceof Job ? (Object.getPrototypeOf(job) as { constructor: JobClass }).constructor : job) as JobClass
   return Object.hasOwn(cls, 'jobName') && cls.jobName ? cls.jobName : cls.name
 }
 
