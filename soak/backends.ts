@@ -11,6 +11,7 @@ import type { ConnectionConfig } from '../framework/database/config.ts'
 import type { QueueDriver } from '../framework/queue/contracts.ts'
 import { repoRoot, runCraft } from '../tests/support/craft.ts'
 import { createTestDatabase, probeService, SERVICES, type TestDatabase } from '../tests/support/services.ts'
+import type { PrivateServer } from './private-servers.ts'
 
 export type BackendName = 'sqlite' | 'pgsql' | 'mysql' | 'redis'
 export const BACKENDS: BackendName[] = ['sqlite', 'pgsql', 'mysql', 'redis']
@@ -47,23 +48,32 @@ export async function backendAvailable(name: BackendName): Promise<boolean> {
   return name === 'sqlite' ? true : probeService(name === 'redis' ? 'redis' : name)
 }
 
-export async function openBackend(name: BackendName): Promise<Backend> {
+export interface OpenBackendOptions {
+  /** A private server (soak/private-servers.ts) to use instead of the shared one, for outage scenarios. */
+  server?: PrivateServer
+}
+
+export async function openBackend(name: BackendName, options: OpenBackendOptions = {}): Promise<Backend> {
+  const { server } = options
   // Redis keeps failed jobs and nothing else in SQL: a SQLite file of its own.
-  const database = await createTestDatabase(name === 'redis' ? 'sqlite' : name)
+  const database = server && (name === 'pgsql' || name === 'mysql') ? privateDatabase(name, server) : await createTestDatabase(name === 'redis' ? 'sqlite' : name)
   const prefix = `kiln_soak_${randomBytes(4).toString('hex')}_`
-  const env = { ...sqlEnv(database), APP_ENV: 'testing', APP_KEY: '', NO_COLOR: '1', ...(name === 'redis' ? redisEnv(prefix) : databaseQueueEnv()) }
+  const redisServer = server && name === 'redis' ? { host: server.host, port: server.port } : SERVICES.redis
+  const env = { ...sqlEnv(database), APP_ENV: 'testing', APP_KEY: '', NO_COLOR: '1', ...(name === 'redis' ? redisEnv(prefix, redisServer) : databaseQueueEnv()) }
   const migrated = await runCraft(['migrate', '--force'], { basePath: soakApp, env, timeoutMs: 60_000 })
   if (migrated.code !== 0) {
     await database.drop()
     throw new Error(`craft migrate failed on ${name}: ${migrated.stderr}${migrated.stdout}`)
   }
-  const { host, port } = SERVICES.redis
+  const { host, port } = redisServer
   const app = await Application.create({
     basePath: soakApp,
     loadEnv: false,
     config: {
       database: { default: 'soak', connections: { soak: database.config } },
       redis: { options: { prefix }, connections: { default: { host, port, db: 0 } } },
+      // Batches dispatched here (scenario 9) are counted in the job_batches table the workers use.
+      queue: { batching: { database: 'soak', table: 'job_batches' } },
     },
   })
   const connection = name === 'redis' ? 'redis' : 'database'
@@ -82,7 +92,7 @@ export async function openBackend(name: BackendName): Promise<Backend> {
     },
     async close() {
       try {
-        if (name === 'redis') await deleteRedisKeys(prefix)
+        if (name === 'redis' && !server) await deleteRedisKeys(prefix)
       } finally {
         await app.shutdown()
         await database.drop()
@@ -108,8 +118,7 @@ function databaseQueueEnv(): Record<string, string> {
   return { QUEUE_CONNECTION: 'database', CACHE_STORE: 'database', DB_QUEUE_RETRY_AFTER: String(RETRY_AFTER) }
 }
 
-function redisEnv(prefix: string): Record<string, string> {
-  const { host, port } = SERVICES.redis
+function redisEnv(prefix: string, { host, port }: { host: string; port: number }): Record<string, string> {
   return {
     QUEUE_CONNECTION: 'redis',
     REDIS_HOST: host,
@@ -122,6 +131,11 @@ function redisEnv(prefix: string): Record<string, string> {
     CACHE_STORE: 'redis',
     CACHE_PREFIX: `${prefix}cache_`,
   }
+}
+
+/** The private server's own database: it goes away with the server, so there is nothing to drop. */
+function privateDatabase(engine: 'pgsql' | 'mysql', server: PrivateServer): TestDatabase {
+  return { engine, config: server.connectionConfig(), drop: async () => undefined }
 }
 
 /** Deletes the soak's keys from the queue (db 0) and cache (db 1) databases. */

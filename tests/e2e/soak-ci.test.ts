@@ -21,33 +21,63 @@ interface Row {
   line: string
 }
 
-const SCENARIOS = ['1 SIGKILL storm', '7 graceful stop', '4 poison jobs', '5 hung and CPU-bound', '10+11 hostile payloads', '6 crowd, no faults', '8 delayed + restarts']
+const SCENARIOS = ['1 SIGKILL storm', '2 server restart', '3 producers while down', '7 graceful stop', '4 poison jobs', '5 hung and CPU-bound', '10+11 hostile payloads', '6 crowd, no faults', '8 delayed + restarts', '9 batch + chain under kills', '12 __proto__ in job data', '13 encrypted job secrets', '14 tampered signed payloads']
 /** Scenario 6 is about SQL claim races: it runs on the database driver only. */
 const SQL_ONLY = new Set(['6 crowd, no faults'])
+/** Scenarios 2 and 3 stop a server of their own (Redis, PostgreSQL, MariaDB): SQLite has none. */
+const SERVER_ONLY = new Set(['2 server restart', '3 producers while down'])
+/**
+ * Scenario 9 meets its pass line unless a kill lands between a job's ack and its batch count or next
+ * chain link (tests/drivers/batch-crash-window.test.ts, a known gap): such a miss is reported with this
+ * prefix (KILL_AFTER_ACK in soak/scenarios/batch-chain.ts) and tolerated; any other reason fails.
+ */
+const KNOWN_MISS: Record<string, string> = { '9 batch + chain under kills': 'known (kill after ack): ' }
 
 let rows: Row[] = []
 let output = ''
 const drivers: string[] = ['database/sqlite']
 
+/**
+ * Two soak processes side by side, each on half the backends (each has its own ledger and databases),
+ * so the whole CI soak stays under ten minutes; most of a scenario's time is waiting for kills, restarts
+ * and delays, not CPU.
+ */
+const GROUPS = [
+  ['sqlite', 'mysql'],
+  ['pgsql', 'redis'],
+]
+
 beforeAll(async () => {
-  if (await probeService('pgsql')) drivers.push('database/pgsql')
-  if (await probeService('mysql')) drivers.push('database/mysql')
-  if (await probeService('redis')) drivers.push('redis')
-  const run = await soak(['--ci'])
-  output = run.output
-  rows = parseTable(run.stdout)
-}, 560_000)
+  const reachable = new Set(['sqlite'])
+  for (const [name, label] of [['pgsql', 'database/pgsql'], ['mysql', 'database/mysql'], ['redis', 'redis']] as const) {
+    if (!(await probeService(name))) continue
+    reachable.add(name)
+    drivers.push(label)
+  }
+  const runs = await Promise.all(
+    GROUPS.map((group) => group.filter((name) => reachable.has(name)))
+      .filter((group) => group.length > 0)
+      .map((group) => soak(['--ci', `--driver=${group.join(',')}`])),
+  )
+  output = runs.map((run) => run.output).join('\n')
+  rows = runs.flatMap((run) => parseTable(run.stdout))
+}, 600_000)
 
 describe('the CI soak', () => {
   it('prints one table row per scenario and reachable backend', () => {
-    expect(rows.map((row) => `${row.scenario} @ ${row.driver}`).sort(), output).toEqual(SCENARIOS.flatMap((s) => drivers.filter((d) => !SQL_ONLY.has(s) || d !== 'redis').map((d) => `${s} @ ${d}`)).sort())
+    expect(rows.map((row) => `${row.scenario} @ ${row.driver}`).sort(), output).toEqual(SCENARIOS.flatMap((s) => drivers.filter((d) => (!SQL_ONLY.has(s) || d !== 'redis') && (!SERVER_ONLY.has(s) || d !== 'database/sqlite')).map((d) => `${s} @ ${d}`)).sort())
   })
 
   for (const scenario of SCENARIOS) {
     it(`${scenario}: meets its pass line on every backend`, () => {
       const mine = rows.filter((row) => row.scenario === scenario)
       expect(mine.length).toBeGreaterThan(0)
-      for (const row of mine) expect(row.result, row.line).toBe('PASS')
+      const known = KNOWN_MISS[scenario]
+      for (const row of mine) {
+        const unexplained = row.line.split('; ').filter((note) => note.startsWith('FAIL: ') && !(known && note.startsWith(`FAIL: ${known}`)))
+        if (known) expect(unexplained, row.line).toEqual([])
+        else expect(row.result, row.line).toBe('PASS')
+      }
     })
   }
 })
@@ -59,7 +89,7 @@ function soak(args: string[]): Promise<{ stdout: string; output: string; code: n
     let output = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => ((stdout += chunk), (output += chunk)))
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
-    const timer = setTimeout(() => child.kill('SIGTERM'), 540_000)
+    const timer = setTimeout(() => child.kill('SIGTERM'), 580_000)
     child.on('error', reject)
     child.on('close', (code) => {
       clearTimeout(timer)
