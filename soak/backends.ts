@@ -37,6 +37,8 @@ export interface Backend {
   /** Env for every `craft` child (the ledger path is added by the caller). */
   env: Record<string, string>
   driver: QueueDriver
+  /** The soak's own application on this backend (dispatching, batches), made current before each scenario. */
+  app: Application
   failedJobs(): Promise<FailedRow[]>
   /** Empties the queues and failed_jobs between scenarios. */
   reset(queues: string[]): Promise<void>
@@ -84,6 +86,7 @@ export async function openBackend(name: BackendName, options: OpenBackendOptions
     label: name === 'redis' ? 'redis' : `database/${name}`,
     connection,
     env,
+    app,
     driver,
     failedJobs: () => db('failed_jobs').select('uuid', 'queue', 'payload', 'exception').orderBy('id'),
     async reset(queues) {

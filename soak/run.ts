@@ -5,10 +5,11 @@
  * pass line is missed. See soak/README.md.
  */
 // The Application first: job files reached through the scenarios import it back (an import cycle otherwise).
-import '../framework/foundation/application.ts'
+import { Application } from '../framework/foundation/application.ts'
 import { backendAvailable, BACKENDS, openBackend, type BackendName } from './backends.ts'
 import { Ledger } from './ledger.ts'
 import { renderTable, type ScenarioResult } from './report.ts'
+import type { Scenario } from './scenarios/context.ts'
 import { SCENARIOS } from './scenarios/index.ts'
 
 interface RunOptions {
@@ -35,8 +36,10 @@ async function main(argv: string[]): Promise<number> {
           if (scenario.drivers && !scenario.drivers.includes(name)) continue
           await backend.reset(scenario.queues)
           ledger.reset()
+          // Scenarios that open a private backend create (and shut down) apps of their own.
+          Application.makeCurrent(backend.app)
           log(`scenario ${scenario.id} (${scenario.title}) on ${backend.label}`)
-          const row = await scenario.run({ backend, ledger, ci: options.ci, log: (m) => log(`  ${backend.label} ${scenario.id}: ${m}`) })
+          const row = await scenario.run({ backend, ledger, ci: options.ci, log: (m) => log(`  ${backend.label} ${scenario.id}: ${m}`) }).catch((error: unknown) => crashed(scenario, backend.label, error))
           log(`  ${row.pass ? 'PASS' : 'FAIL'} in ${row.seconds.toFixed(1)}s ${row.notes.join('; ')}`)
           results.push(row)
         }
@@ -51,6 +54,13 @@ async function main(argv: string[]): Promise<number> {
   const failures = results.filter((r) => !r.pass).length
   process.stdout.write(`\n${results.length - failures} passed, ${failures} failed\n`)
   return failures === 0 && results.length > 0 ? 0 : 1
+}
+
+/** A scenario that threw is a failed row (with the error), not the end of the whole run. */
+function crashed(scenario: Scenario, driver: string, error: unknown): ScenarioResult {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+  const message = error instanceof Error ? error.message : String(error)
+  return { scenario: `${scenario.id} ${scenario.title}`, driver, lost: 0, duplicates: 0, failed: 0, seconds: 0, pass: false, passLine: '(the scenario crashed)', notes: [`FAIL: crashed: ${message}`] }
 }
 
 function parseArgs(argv: string[]): RunOptions {

@@ -67,6 +67,14 @@ export class Application extends Container<Services> {
     return current !== undefined
   }
 
+  /**
+   * Makes this the process's current application again. Only for processes that hold several at once
+   * (the soak opens one per backend and short-lived ones beside it); creating an app makes it current.
+   */
+  static makeCurrent(app: Application): void {
+    current = app
+  }
+
   config<K extends keyof KilnConfig>(key: K): KilnConfig[K] {
     const value = this.configValues[key]
     if (value === undefined) throw new MissingConfigError(key, this.configPath(`${key}.ts`))

@@ -14,7 +14,6 @@
 import { Bus } from '../../framework/bus/bus-facade.ts'
 import type { Batch } from '../../framework/bus/batch.ts'
 import { BatchRepository } from '../../framework/bus/batch-repository.ts'
-import { Application } from '../../framework/foundation/application.ts'
 import { SoakBatchMemberJob } from '../../tests/fixtures/soak-app/app/Jobs/SoakBatchMemberJob.ts'
 import { SoakTracedJob } from '../../tests/fixtures/soak-app/app/Jobs/SoakTracedJob.ts'
 import { RETRY_AFTER, soakApp } from '../backends.ts'
@@ -47,7 +46,7 @@ export const batchChain: Scenario = {
     const startedAt = Date.now()
     // Batches dispatched here are counted in the job_batches table of the backend's database, which the
     // workers use too (for Redis: the SQLite file that also holds failed_jobs).
-    const app = Application.current()
+    const app = context.backend.app
     app.instance('bus.batches', new BatchRepository(() => app.make('db').connection(), 'job_batches', app.config('database').default))
 
     // The chain first, so its steps interleave with the batches' members.

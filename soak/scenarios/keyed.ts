@@ -3,7 +3,6 @@
  * keyless by default) for the workers and for the payloads the runner seals, pushing raw payloads, and
  * reading back everything a backend stores (Redis keys, the jobs table) to search it.
  */
-import { Application } from '../../framework/foundation/application.ts'
 import { Encrypter } from '../../framework/encryption/encrypter.ts'
 import { KeyRing } from '../../framework/encryption/key-ring.ts'
 import { Signer } from '../../framework/encryption/signer.ts'
@@ -25,7 +24,7 @@ export async function pushRaw(context: ScenarioContext, raws: string[], queue = 
 /** Every value the backend holds for its queues now: all keys under the Redis prefix, or the jobs table. */
 export async function storedQueueText(context: ScenarioContext): Promise<string> {
   if (context.backend.name === 'redis') return redisText(context.backend.env.REDIS_PREFIX ?? '')
-  const db = await Application.current().make('db').connection()
+  const db = await context.backend.app.make('db').connection()
   const rows = (await db('jobs').select('payload')) as { payload: unknown }[]
   return rows.map((row) => String(row.payload)).join('\n')
 }
