@@ -8,34 +8,25 @@
  * exactly the keys executed: none accepted then lost, none refused then run anyway.
  * SQLite is embedded (there is no server to take away), so it is not part of this scenario.
  */
-import { openBackend, RETRY_AFTER, soakApp, type Backend, type BackendName } from '../backends.ts'
-import { startPrivateServer, type PrivateServer } from '../private-servers.ts'
+import { RETRY_AFTER, soakApp } from '../backends.ts'
+import type { PrivateServer } from '../private-servers.ts'
 import { produceOverCli, produceOverHttp, serve, type Answer, type CliRun } from '../producers.ts'
 import { Supervisor } from '../supervisor.ts'
 import { result, sleep, waitUntil, workerEnv, type Scenario, type ScenarioContext } from './context.ts'
+import { withPrivateBackend } from './private-backend.ts'
 
 /** An answer while the server is down must come within this (the issue's pass line). */
 const DOWN_ANSWER_MS = 2000
 const PREFIX = 's3-'
+const PASS_LINE = `while down: every answer 503 JSON <= ${DOWN_ANSWER_MS / 1000}s, CLI exit != 0 in one line; 2xx + CLI ok == executed (lost=0, refused-yet-run=0)`
 
 export const producersDown: Scenario = {
   id: '3',
   title: 'producers while down',
   queues: ['default'],
   drivers: ['redis', 'pgsql', 'mysql'],
-  async run(context) {
-    const startedAt = Date.now()
-    const name = context.backend.name as Exclude<BackendName, 'sqlite'>
-    const server = await startPrivateServer(name)
-    context.log(`private ${name} server on port ${server.port}`)
-    let backend: Backend | undefined
-    try {
-      backend = await openBackend(name, { server })
-      return await producersRun({ ...context, backend }, server, startedAt, this)
-    } finally {
-      await backend?.close().catch((error: unknown) => context.log(`closing the private backend: ${String(error)}`))
-      await server.destroy()
-    }
+  run(context) {
+    return withPrivateBackend(context, this, PASS_LINE, (context, server, startedAt) => producersRun(context, server, startedAt, this))
   },
 }
 
@@ -121,7 +112,7 @@ async function producersRun(context: ScenarioContext, server: PrivateServer, sta
     lost: lost.length,
     duplicates: counts,
     failed,
-    passLine: `while down: every answer 503 JSON <= ${DOWN_ANSWER_MS / 1000}s, CLI exit != 0 in one line; 2xx + CLI ok == executed (lost=0, refused-yet-run=0)`,
+    passLine: PASS_LINE,
     notes: [
       `${answers.length} answers (${acceptedKeys.size} accepted incl. CLI) from ${loops} clients`,
       `down ${((timeline.startBegan - timeline.stopped) / 1000).toFixed(1)}s: ${down.length} answers, 503 in p50 ${percentile(downLatencies, 0.5)} / p99 ${percentile(downLatencies, 0.99)} / max ${downLatencies.at(-1) ?? '-'} ms`,

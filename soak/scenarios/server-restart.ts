@@ -7,10 +7,11 @@
  * line a second while the server is down.
  */
 import { SoakJob } from '../../tests/fixtures/soak-app/app/Jobs/SoakJob.ts'
-import { openBackend, RETRY_AFTER, soakApp, type Backend, type BackendName } from '../backends.ts'
-import { missingServerBinary, startPrivateServer, type PrivateServer } from '../private-servers.ts'
+import { RETRY_AFTER, soakApp } from '../backends.ts'
+import type { PrivateServer } from '../private-servers.ts'
 import { Supervisor, type WorkerProcess } from '../supervisor.ts'
 import { dispatch, result, sleep, waitUntil, workerEnv, type Scenario, type ScenarioContext } from './context.ts'
+import { withPrivateBackend } from './private-backend.ts'
 
 const WORKERS = 3
 const CONCURRENCY = 2
@@ -28,22 +29,8 @@ export const serverRestart: Scenario = {
   title: 'server restart',
   queues: ['default'],
   drivers: ['redis', 'pgsql', 'mysql'],
-  async run(context) {
-    const startedAt = Date.now()
-    const name = context.backend.name as Exclude<BackendName, 'sqlite'>
-    // A failed row, not a skip: a soak that quietly left out the restart would prove nothing about it.
-    const missing = missingServerBinary(name)
-    if (missing) return result(context, this, startedAt, { lost: 0, duplicates: 0, failed: 0, passLine: PASS_LINE, notes: [], reasons: [`${missing} is not installed: cannot run a private ${name} server`] })
-    const server = await startPrivateServer(name)
-    context.log(`private ${name} server on port ${server.port} (init ${server.timings.initMs} ms, start ${server.timings.startMs} ms)`)
-    let backend: Backend | undefined
-    try {
-      backend = await openBackend(name, { server })
-      return await restartRun({ ...context, backend }, server, startedAt, this)
-    } finally {
-      await backend?.close().catch((error: unknown) => context.log(`closing the private backend: ${String(error)}`))
-      await server.destroy()
-    }
+  run(context) {
+    return withPrivateBackend(context, this, PASS_LINE, (context, server, startedAt) => restartRun(context, server, startedAt, this))
   },
 }
 
