@@ -143,5 +143,28 @@ for (const kind of ['redis', 'pgsql', 'mysql'] as const) {
       expect(worker.pid).toBe(pid)
       expect(worker.exitCode, output).toBeNull()
     }, 90_000)
+
+    it.skipIf(kind === 'redis')('reports the restart signal it cannot read from the database cache store during the outage as a readable line too', async () => {
+      await server.stop()
+      let output = ''
+      // The skeleton's default: the queue:restart signal lives in the database cache store, on the same server.
+      worker = spawnCraft(['queue:work', '--sleep=1', '--tries=0', '--timeout=2'], { basePath: app.basePath, env: { ...env, CACHE_STORE: 'database' } })
+      worker.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+      worker.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+      try {
+        await until(() => (output.match(/cannot reach/g) ?? []).length >= 2 || worker?.exitCode !== null)
+        expect(worker.exitCode, output).toBeNull()
+      } finally {
+        await server.start()
+      }
+      const errors = output
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line.startsWith('ERROR'))
+      expect(errors.length, output).toBeGreaterThan(0)
+      // Each line says what could not be done and names the server, in Kiln's words rather than a bare driver error.
+      for (const line of errors) expect(line, output).toMatch(new RegExp(`^ERROR\\s+\\w+Error: (Queue connection|Cannot read the queue restart signal).*127\\.0\\.0\\.1:${server.port}`))
+      expect(errors.filter((line) => /^ERROR\s+Error:/.test(line)), output).toEqual([])
+    }, 90_000)
   })
 }

@@ -1,3 +1,4 @@
+import { serverUnavailableReason } from '../../database/server-unavailable.ts'
 import { KilnError } from '../../support/errors.ts'
 
 /** An attempt ran longer than its timeout. Recorded as the attempt's failure (Laravel's TimeoutExceededException). */
@@ -38,10 +39,15 @@ export class TimeoutExceedsRetryAfterError extends KilnError {
 
 /** `queue:restart` could not write its signal to the cache store. */
 export class RestartSignalUnavailableError extends KilnError {
-  constructor(store: string, cause: unknown) {
+  /** `reading`: a worker's periodic read failed (it keeps running); otherwise `queue:restart` could not write it. */
+  constructor(store: string, cause: unknown, reading = false) {
+    const detail = (cause instanceof Error ? cause.message : String(cause)).replace(/\.$/, '')
+    const reason = serverUnavailableReason(cause)
     super(
       'E_RESTART_SIGNAL_UNAVAILABLE',
-      `Cannot store the queue restart signal in the "${store}" cache store: ${(cause instanceof Error ? cause.message : String(cause)).replace(/\.$/, '')}. Check CACHE_STORE in config/cache.ts and that its table exists (craft migrate).`,
+      reading
+        ? `Cannot read the queue restart signal from the "${store}" cache store: ${reason ? `${reason} (${detail})` : detail}. The worker keeps running and reads it again every few seconds; until then queue:restart does not reach it.`
+        : `Cannot store the queue restart signal in the "${store}" cache store: ${detail}. Check CACHE_STORE in config/cache.ts and that its table exists (craft migrate).`,
       { cause },
     )
   }

@@ -49,7 +49,7 @@ export class RestartSignal {
       const stored = await store.get(RESTART_CACHE_KEY)
       this.value = typeof stored === 'number' ? stored : null
     } catch (error) {
-      if (!this.reported) await this.onError?.(error)
+      if (!this.reported) await this.onError?.(isKilnError(error) ? error : new RestartSignalUnavailableError(store.name, error, true))
       this.reported = true
     }
     return this.value
