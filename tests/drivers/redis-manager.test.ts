@@ -84,4 +84,23 @@ describe('RedisManager', () => {
     expect(result.stderr).toBe('')
     expect(JSON.parse(result.stdout.trim())).toEqual({ before: false, after: true })
   })
+
+  it('closes a connection that never reached its server without keeping the process alive (a failed CLI exits at once)', async () => {
+    const { freePort } = await import('../../soak/private-servers.ts')
+    const closedPort = await freePort()
+    const script = `
+      const { RedisManager } = await import('./framework/redis/redis-manager.ts')
+      const manager = new RedisManager({ connections: { default: { host: '127.0.0.1', port: ${closedPort} } } })
+      const client = manager.connection()
+      // What a CLI command does: its command fails once the reconnect attempts are spent, then it closes.
+      await client.ping().catch(() => undefined)
+      await manager.close()
+      await new Promise((resolve) => setTimeout(resolve, 300)) // let the socket's close land
+      // What is left holding the event loop once everything was closed (stdio pipes aside).
+      console.log(JSON.stringify(process.getActiveResourcesInfo().filter((kind) => kind !== 'PipeWrap' && kind !== 'TTYWrap')))
+    `
+    const result = spawnSync(process.execPath, ['--import', './framework/loader/register.mjs', '--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' })
+    expect(result.stderr).toBe('')
+    expect(JSON.parse(result.stdout.trim())).toEqual([])
+  })
 })
