@@ -34,7 +34,6 @@ export async function databaseSuite(options: SuiteOptions, recorder: Recorder): 
 }
 
 async function postgres(options: SuiteOptions, recorder: Recorder): Promise<Section> {
-  const fresh = () => freshDatabase('pgsql')
   for (let r = 0; r < options.repeat; r++) {
     process.stderr.write(`PostgreSQL, repeat ${r + 1}/${options.repeat}\n`)
     const order = r % 2 === 0 ? [kiln, graphile] : [graphile, kiln]
@@ -43,13 +42,7 @@ async function postgres(options: SuiteOptions, recorder: Recorder): Promise<Sect
     const batched = [() => recorder.attempt('graphile batched', () => batchedGraphile(options, recorder)), () => prefetched('pg', 'pgsql', options, recorder)]
     for (const run of r % 2 === 0 ? batched.reverse() : batched) await run()
     for (const system of order) await latency('pg', 'pgsql', system, options, recorder)
-    for (const lanes of [1, 10]) {
-      await recorder.attempt(`raw pg, ${lanes} in flight`, async () => {
-        const raw = await rawLoop(fresh, 'raw.pg', options.jobs, lanes)
-        recorder.log(`raw pg, ${lanes} in flight`, raw, 'pairs/s')
-        recorder.add(`pg.raw.${lanes}`, raw.rate)
-      })
-    }
+    for (const lanes of [1, 10]) await raw(`raw pg, ${lanes} in flight`, 'pgsql', 'raw.pg', lanes, `pg.raw.${lanes}`, options, recorder)
   }
   const peer = 'graphile-worker defaults'
   return {
@@ -81,11 +74,7 @@ async function sqlite(options: SuiteOptions, recorder: Recorder): Promise<Sectio
     await throughput('sqlite', 'sqlite', kiln, options, recorder, 10)
     await prefetched('sqlite', 'sqlite', options, recorder)
     await latency('sqlite', 'sqlite', kiln, options, recorder)
-    await recorder.attempt('raw better-sqlite3 loop', async () => {
-      const raw = await rawLoop(() => freshDatabase('sqlite'), 'raw.sqlite', options.jobs, 1)
-      recorder.log('raw better-sqlite3 loop', raw, 'pairs/s')
-      recorder.add('sqlite.raw', raw.rate)
-    })
+    await raw('raw better-sqlite3 loop', 'sqlite', 'raw.sqlite', 1, 'sqlite.raw', options, recorder)
   }
   return {
     title: 'SQLite (WAL): Kiln database driver + worker vs a raw better-sqlite3 loop',
@@ -112,21 +101,17 @@ async function mariadb(options: SuiteOptions, recorder: Recorder): Promise<Secti
     await throughput('mysql', 'mysql', kiln, options, recorder, 10)
     await prefetched('mysql', 'mysql', options, recorder)
     await latency('mysql', 'mysql', kiln, options, recorder)
-    await recorder.attempt('raw mariadb loop', async () => {
-      const raw = await rawLoop(() => freshDatabase('mysql'), 'raw.mariadb', options.jobs, 1)
-      recorder.log('raw mariadb loop, 1 in flight', raw, 'pairs/s')
-      recorder.add('mysql.raw.1', raw.rate)
-    })
+    await raw('raw mariadb loop, 1 in flight', 'mysql', 'raw.mariadb', 1, 'mysql.raw.1', options, recorder)
   }
-  const raw = { label: 'raw loop, 1 in flight', key: 'mysql.raw.1' }
+  const rawLoop1 = { label: 'raw loop, 1 in flight', key: 'mysql.raw.1' }
   return {
     title: 'MariaDB: Kiln database driver + worker (no peer; raw loop for reference)',
     rows: [
       { metric: 'enqueue one at a time', unit: 'jobs/s', kiln: 'mysql.kiln.enqueue' },
       { metric: 'bulk enqueue, batches of 1,000', unit: 'jobs/s', kiln: 'mysql.kiln.bulk' },
-      { metric: 'processed, concurrency 1', unit: 'jobs/s', kiln: 'mysql.kiln.c1', peer: raw },
-      { metric: 'processed, concurrency 10', unit: 'jobs/s', kiln: 'mysql.kiln.c10', peer: raw },
-      { metric: `processed, concurrency 10, --prefetch=${PREFETCH}`, unit: 'jobs/s', kiln: 'mysql.kiln-prefetch.c10', peer: raw },
+      { metric: 'processed, concurrency 1', unit: 'jobs/s', kiln: 'mysql.kiln.c1', peer: rawLoop1 },
+      { metric: 'processed, concurrency 10', unit: 'jobs/s', kiln: 'mysql.kiln.c10', peer: rawLoop1 },
+      { metric: `processed, concurrency 10, --prefetch=${PREFETCH}`, unit: 'jobs/s', kiln: 'mysql.kiln-prefetch.c10', peer: rawLoop1 },
       { metric: 'dispatch->handler p50, idle worker', unit: 'ms', kiln: 'mysql.kiln.latency', aggregate: 'p50' },
       { metric: 'dispatch->handler p99, idle worker', unit: 'ms', kiln: 'mysql.kiln.latency', aggregate: 'p99' },
       { metric: 'worker RSS after the concurrency-10 run', unit: 'MB', kiln: 'mysql.kiln.rss' },
@@ -153,6 +138,15 @@ async function throughput(prefix: string, engine: SqlEngine, system: System, opt
     recorder.add(`${prefix}.${system.key}.bulk`, bulk.produced.rate)
     recorder.add(`${prefix}.${system.key}.c${wide}`, bulk.worked.rate)
     if (bulk.worked.rssMb !== undefined) recorder.add(`${prefix}.${system.key}.rss`, bulk.worked.rssMb)
+  })
+}
+
+/** A raw insert + claim-and-delete loop on a fresh database, `lanes` in flight: the floor each section quotes. */
+async function raw(label: string, engine: SqlEngine, task: TaskName, lanes: number, key: string, options: SuiteOptions, recorder: Recorder): Promise<void> {
+  await recorder.attempt(label, async () => {
+    const result = await rawLoop(() => freshDatabase(engine), task, options.jobs, lanes)
+    recorder.log(label, result, 'pairs/s')
+    recorder.add(key, result.rate)
   })
 }
 
