@@ -3,14 +3,15 @@
  * finisher cannot bring pending_jobs to 0 while siblings are still being added), and every decision to
  * dispatch then/catch/finally is taken from the counts the atomic update itself returned. Exactly one
  * update brings pending_jobs to 0 (then), one brings failed_jobs to 1 (catch), one brings
- * pending_jobs - failed_jobs to 0 (finally).
+ * pending_jobs - failed_jobs to 0 (finally). Each job is counted once (see BatchRepository.recordSuccess),
+ * and the callbacks it decided are handed back to be pushed atomically with its acknowledgement.
  */
 import type { Application } from '../foundation/application.ts'
 import { JobQueued } from '../queue/events.ts'
 import { Job } from '../queue/job.ts'
 import { decodePayload } from '../queue/payload-codec.ts'
 import type { BatchItem } from './batch.ts'
-import type { BatchOptions } from './batch-repository.ts'
+import type { BatchClaim, BatchOptions } from './batch-repository.ts'
 import { prepareChain, push, type PreparedPush } from './chain.ts'
 import { InvalidBatchError } from './errors.ts'
 import { withBusFields, type BusFailure, type EncodedLink } from './payload-fields.ts'
@@ -33,52 +34,50 @@ export async function addToBatch(app: Application, batch: { id: string; options:
   return count
 }
 
-/** A batched job succeeded: count it, and dispatch then/finally if this was the deciding job. */
-export async function recordSuccessfulJob(app: Application, batchId: string, jobId: string): Promise<void> {
+/**
+ * A batched job succeeded: counts it (once, however often it runs) and yields the then/finally jobs its
+ * count decided, for the caller to push together with the job's acknowledgement.
+ */
+export async function recordSuccessfulJob(app: Application, batchId: string, jobId: string): Promise<PreparedPush[]> {
   const repository = app.make('bus.batches')
-  const counts = await repository.decrementPendingJobs(batchId, jobId)
-  if (!counts) return // the batch was deleted or pruned meanwhile
-  if (counts.pendingJobs === 0) await repository.markAsFinished(batchId)
-  const allRan = counts.pendingJobs - counts.failedJobs === 0
-  if (counts.pendingJobs !== 0 && !allRan) return
-  const record = await repository.find(batchId)
-  if (!record) return
-  // A cancelled batch's skipped jobs did no work: it does not run `then` (Laravel would), only `finally`.
-  if (counts.pendingJobs === 0 && record.cancelledAt === null) await dispatchCallbacks(app, batchId, record.options, record.options.then)
-  if (allRan) await dispatchCallbacks(app, batchId, record.options, record.options.finally)
+  const claims = await repository.recordSuccess(batchId, jobId)
+  return claims && claims.length > 0 ? claimedCallbacks(app, batchId, claims) : []
 }
 
-/** A batched job failed for good: count it; the first failure cancels the batch (unless it allows failures) and dispatches catch. */
-export async function recordFailedJob(app: Application, batchId: string, jobId: string, failure: BusFailure): Promise<void> {
+/**
+ * A batched job failed for good: counts it once; the first failure cancels the batch (unless it allows
+ * failures) and decides catch. Yields the catch/finally jobs to push with the acknowledgement.
+ */
+export async function recordFailedJob(app: Application, batchId: string, jobId: string, failure: BusFailure): Promise<PreparedPush[]> {
   const repository = app.make('bus.batches')
-  const counts = await repository.incrementFailedJobs(batchId, jobId)
-  if (!counts) return
-  const first = counts.failedJobs === 1
-  const allRan = counts.pendingJobs - counts.failedJobs === 0
-  if (!first && !allRan) return
-  const record = await repository.find(batchId)
-  if (!record) return
-  if (first && !record.options.allowFailures) await repository.cancel(batchId)
-  if (first) await dispatchCallbacks(app, batchId, record.options, record.options.catch, failure)
-  if (allRan) await dispatchCallbacks(app, batchId, record.options, record.options.finally)
+  const claims = await repository.recordFailure(batchId, jobId)
+  return claims && claims.length > 0 ? claimedCallbacks(app, batchId, claims, failure) : []
 }
 
 /** An empty batch is finished at once: its then and finally jobs run, as for a batch whose jobs all succeeded. */
 export async function finishEmptyBatch(app: Application, batchId: string, options: BatchOptions): Promise<void> {
   await app.make('bus.batches').markAsFinished(batchId)
-  await dispatchCallbacks(app, batchId, options, options.then)
-  await dispatchCallbacks(app, batchId, options, options.finally)
+  for (const prepared of [...callbacks(app, batchId, options, options.then), ...callbacks(app, batchId, options, options.finally)]) await push(app, prepared)
 }
 
-/** Pushes then/catch/finally jobs; they learn their batch (this.batch()) and, for catch, the failure. */
-async function dispatchCallbacks(app: Application, batchId: string, options: Readonly<BatchOptions>, links: readonly EncodedLink[], failure?: BusFailure): Promise<void> {
+/** The jobs of the callbacks a count claimed; a claimed catch cancels the batch first (unless it allows failures; cancelling twice changes nothing). */
+async function claimedCallbacks(app: Application, batchId: string, claims: readonly BatchClaim[], failure?: BusFailure): Promise<PreparedPush[]> {
+  const repository = app.make('bus.batches')
+  const record = await repository.find(batchId)
+  if (!record) return []
+  if (claims.includes('catch') && !record.options.allowFailures) await repository.cancel(batchId)
+  return claims.flatMap((claim) => callbacks(app, batchId, record.options, record.options[claim], claim === 'catch' ? failure : undefined))
+}
+
+/** then/catch/finally jobs ready to push; they learn their batch (this.batch()) and, for catch, the failure. */
+function callbacks(app: Application, batchId: string, options: Readonly<BatchOptions>, links: readonly EncodedLink[], failure?: BusFailure): PreparedPush[] {
   const manager = app.make('queue')
-  for (const link of links) {
+  return links.map((link) => {
     const connection = link.connection ?? options.connection ?? manager.defaultConnection
     const queue = link.queue ?? options.queue ?? manager.defaultQueue(connection)
     const payload = withBusFields(app, link.payload, { batchCallbackOf: batchId, failure: failure ?? null })
-    await push(app, { connection, queue, payload, delay: link.delay ?? 0, job: null })
-  }
+    return { connection, queue, payload, delay: link.delay ?? 0, job: null }
+  })
 }
 
 /** Pushes prepared payloads grouped by connection, queue and delay, one bulk insert per group. */

@@ -1,7 +1,8 @@
 /**
  * Chains: the first job is pushed carrying the rest (`chained` in its payload, see payload-fields.ts);
- * each job that succeeds pushes the next one, so a chain needs no coordinator and survives any worker.
- * A link that fails for good stops the chain and pushes the chain's catch job instead.
+ * each job that succeeds pushes the next one (atomically with its acknowledgement, see follow-ups.ts), so
+ * a chain needs no coordinator and survives any worker. A link that fails for good stops the chain and
+ * pushes the chain's catch job instead.
  */
 import type { Application } from '../foundation/application.ts'
 import type { JobPayload } from '../queue/contracts.ts'
@@ -64,10 +65,10 @@ export function push(app: Application, prepared: PreparedPush): Promise<string> 
 }
 
 /**
- * After a job succeeded: pushes the next job of its chain (jobs it prepended first, then the stored
- * rest, then jobs it appended), carrying the remainder. Yields the next job's id, or null at the end.
+ * After a job succeeded: the next job of its chain (jobs it prepended first, then the stored rest, then
+ * jobs it appended), carrying the remainder, ready to push with the job's acknowledgement; null at the end.
  */
-export async function continueChain(app: Application, payload: JobPayload, job: Job | null): Promise<string | null> {
+export async function nextLink(app: Application, payload: JobPayload, job: Job | null): Promise<PreparedPush | null> {
   const fields = busFields(payload)
   const state = job ? peekBusState(job) : undefined
   const via = fields.chainConnection ?? undefined
@@ -85,17 +86,17 @@ export async function continueChain(app: Application, payload: JobPayload, job: 
     batchId: next.batchId ?? null,
   })
   const connection = next.connection ?? fields.chainConnection ?? app.make('queue').defaultConnection
-  return push(app, { ...locate(app, next, connection, fields.chainQueue ?? null, raw, null), delay: next.delay ?? 0 })
+  return { ...locate(app, next, connection, fields.chainQueue ?? null, raw, null), delay: next.delay ?? 0 }
 }
 
-/** After a link failed for good: pushes the chain's catch job, if any, telling it what failed. */
-export async function catchChain(app: Application, payload: JobPayload, error: Error): Promise<string | null> {
+/** After a link failed for good: the chain's catch job, if any, telling it what failed, ready to push. */
+export function catchLink(app: Application, payload: JobPayload, error: Error): PreparedPush | null {
   const fields = busFields(payload)
   const handler = fields.chainCatch
   if (!handler) return null
   const raw = withBusFields(app, handler.payload, { failure: failureOf(payload, error, fields.batchId ?? null) })
   const connection = handler.connection ?? fields.chainConnection ?? app.make('queue').defaultConnection
-  return push(app, { ...locate(app, handler, connection, fields.chainQueue ?? null, raw, null), delay: handler.delay ?? 0 })
+  return { ...locate(app, handler, connection, fields.chainQueue ?? null, raw, null), delay: handler.delay ?? 0 }
 }
 
 /** The failure a catch job receives, as plain data. */

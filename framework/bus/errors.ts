@@ -31,3 +31,14 @@ export class BatchNotFoundError extends KilnError {
     super('E_BATCH_NOT_FOUND', `Batch "${id}" does not exist in job_batches; it may have been pruned (queue:prune-batches).`)
   }
 }
+
+/** The job_batch_marks table (which jobs a batch has counted) does not exist on the batching connection. */
+export class BatchMarksTableMissingError extends KilnError {
+  constructor(table: string, connection: string, cause: unknown) {
+    super(
+      'E_BATCH_MARKS_TABLE_MISSING',
+      `The "${table}" table does not exist on database connection "${connection}": batches record there which jobs they have counted. Run \`craft migrate\` (apps that generated their batches migration before it existed: run \`craft queue:batches-table\` first).`,
+      { cause },
+    )
+  }
+}

@@ -4,17 +4,22 @@
  * - `shouldSkip` before handle(): binds the job's chain/batch state (this.batch(), this.failure(),
  *   prependToChain/appendToChain) and says whether to skip it because its batch was cancelled (Laravel's
  *   SkipIfBatchCancelled, applied to every batched job). A skipped job counts as a success.
- * - `onJobSucceeded` once the job is acknowledged: pushes the next job of its chain, counts it in its batch.
- * - `onJobFailed` once the job has failed for good: pushes the chain's catch job, counts the failure.
+ * - `succeededFollowUps` before a job that succeeded is acknowledged: counts it in its batch and yields
+ *   the jobs to push with its acknowledgement (its chain's next link, the batch callbacks it decided).
+ * - `failedFollowUps` before a job that failed for good is deleted: counts the failure and yields the
+ *   chain's catch job and the batch callbacks it decided.
+ * Both are idempotent (a job is counted once, however often it runs): a worker killed before the ack
+ * leaves the job to run again, and the second run yields the same follow-ups (see follow-ups.ts).
  *
- * Plain jobs (no chain or batch fields in their payload) cost nothing here: no query is made.
+ * Plain jobs (no chain or batch fields in their payload) cost nothing here: no query is made, and the
+ * answer is null (the worker keeps its own fast acknowledgement).
  */
 import type { Application } from '../foundation/application.ts'
 import type { JobPayload } from '../queue/contracts.ts'
 import type { Job } from '../queue/job.ts'
 import { findBatch } from './batch.ts'
 import { recordFailedJob, recordSuccessfulJob } from './batch-jobs.ts'
-import { bindBusState, catchChain, continueChain, failureOf } from './chain.ts'
+import { bindBusState, catchLink, failureOf, nextLink, type PreparedPush } from './chain.ts'
 import { busFields } from './payload-fields.ts'
 
 /** Before handle(): true when the job belongs to a cancelled batch and must not run. */
@@ -26,16 +31,22 @@ export async function shouldSkip(app: Application, payload: JobPayload, job: Job
   return batch !== null && batch.cancelledAt !== null
 }
 
-/** After the job was acknowledged (it succeeded, deleted itself, or was skipped). */
-export async function onJobSucceeded(app: Application, payload: JobPayload, job: Job | null): Promise<void> {
-  await continueChain(app, payload, job)
+/** A job succeeded (or deleted itself, or was skipped): what to push with its acknowledgement; null for a plain job. */
+export async function succeededFollowUps(app: Application, payload: JobPayload, job: Job | null): Promise<PreparedPush[] | null> {
   const { batchId } = busFields(payload)
-  if (batchId) await recordSuccessfulJob(app, batchId, payload.uuid)
+  const next = await nextLink(app, payload, job)
+  if (!next && !batchId) return null
+  const followUps = next ? [next] : []
+  if (batchId) followUps.push(...(await recordSuccessfulJob(app, batchId, payload.uuid)))
+  return followUps
 }
 
-/** After the job failed for good (its failed() hook has run). */
-export async function onJobFailed(app: Application, payload: JobPayload, error: Error): Promise<void> {
+/** A job failed for good: what to push with its deletion; null for a plain job. */
+export async function failedFollowUps(app: Application, payload: JobPayload, error: Error): Promise<PreparedPush[] | null> {
   const { batchId } = busFields(payload)
-  await catchChain(app, payload, error)
-  if (batchId) await recordFailedJob(app, batchId, payload.uuid, failureOf(payload, error, batchId))
+  const handler = catchLink(app, payload, error)
+  if (!handler && !batchId) return null
+  const followUps = handler ? [handler] : []
+  if (batchId) followUps.push(...(await recordFailedJob(app, batchId, payload.uuid, failureOf(payload, error, batchId))))
+  return followUps
 }

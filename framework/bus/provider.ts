@@ -13,7 +13,7 @@ export const busProvider: ServiceProvider = {
     app.singleton('bus.batches', () => {
       const batching = app.config('queue').batching
       const connection = batching?.database ?? app.config('database').default
-      return new BatchRepository(() => app.make('db').connection(connection), batching?.table ?? 'job_batches', connection)
+      return new BatchRepository(() => app.make('db').connection(connection), batching?.table ?? 'job_batches', connection, batching?.marks_table ?? 'job_batch_marks')
     })
   },
 }

@@ -52,8 +52,8 @@ export interface QueueConfig {
   default: string
   connections: Record<string, QueueConnectionConfig>
   failed: FailedJobsConfig
-  /** Table of job batches (Bus.batch). */
-  batching?: { database?: string; table: string }
+  /** Table of job batches (Bus.batch); `marks_table` (default job_batch_marks) records which jobs were counted. */
+  batching?: { database?: string; table: string; marks_table?: string }
 }
 
 export function defineQueueConfig(config: QueueConfig): QueueConfig {

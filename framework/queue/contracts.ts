@@ -96,6 +96,22 @@ export interface ReservedJob {
   touch?(): Promise<void>
   /** True once delete/release/touch found the reservation gone (it expired and was handed out again). */
   readonly leaseLost?: boolean
+  /**
+   * Optional: acknowledges this job (token-checked, as delete() does) and stores `pushes` on this job's
+   * connection in one atomic step, so a worker killed at any instant leaves either both or neither (a
+   * chain's next link, a batch's callbacks). When the reservation is gone (the lease was lost) nothing
+   * is pushed, `leaseLost` turns true and the answer is empty: the worker now holding the job pushes
+   * them. Yields the new jobs' ids, in the order of `pushes`.
+   */
+  deleteAndPush?(pushes: readonly FollowUpPush[]): Promise<string[]>
+}
+
+/** A job to store together with an acknowledgement (see ReservedJob.deleteAndPush). */
+export interface FollowUpPush {
+  queue: string
+  payload: string
+  /** Seconds before it becomes available (0: now). */
+  delay: number
 }
 
 /** What a running job sees as `this.job`. */

@@ -1,6 +1,6 @@
 /**
  * Shared setup for the chain and batch tests: an Application on a throwaway database of one engine with
- * the skeleton's jobs, failed_jobs and job_batches migrations, and a helper that drains the queues with
+ * the skeleton's jobs, failed_jobs, job_batches and job_batch_marks migrations, and a helper that drains the queues with
  * the real Worker in this process. Target "redis" queues the jobs on Redis (a key prefix of its own)
  * and keeps batches and failed jobs in SQLite.
  */
@@ -19,7 +19,12 @@ import { makeTempApp, type TempApp } from '../support/temp-app.ts'
 import { deleteKeys } from './redis-support.ts'
 
 const repoRoot = join(import.meta.dirname, '..', '..')
-const MIGRATIONS = ['0001_01_01_000002_create_jobs_table.ts', '0001_01_01_000003_create_failed_jobs_table.ts', '0001_01_01_000004_create_job_batches_table.ts']
+const MIGRATIONS = [
+  '0001_01_01_000002_create_jobs_table.ts',
+  '0001_01_01_000003_create_failed_jobs_table.ts',
+  '0001_01_01_000004_create_job_batches_table.ts',
+  '0001_01_01_000005_create_job_batch_marks_table.ts',
+]
 
 export type BusTarget = SqlEngine | 'redis'
 
@@ -37,7 +42,7 @@ export interface BusTestApp {
   size(queue?: string): Promise<number>
   /** Runs a worker until every queue is empty (and no job is in flight). */
   drain(queues?: string[], concurrency?: number): Promise<void>
-  /** Empties jobs, failed_jobs and job_batches. */
+  /** Empties jobs, failed_jobs, job_batches and job_batch_marks. */
   reset(): Promise<void>
   close(): Promise<void>
 }
@@ -91,7 +96,7 @@ export async function busTestApp(target: BusTarget, classes: JobClass[]): Promis
       if (errors.length > 0) throw errors[0]
     },
     async reset() {
-      for (const table of ['jobs', 'failed_jobs', 'job_batches']) await db(table).delete()
+      for (const table of ['jobs', 'failed_jobs', 'job_batches', 'job_batch_marks']) await db(table).delete()
       const driver = await app.make('queue').connection(connection)
       for (const queue of QUEUES) await driver.clear(queue)
     },

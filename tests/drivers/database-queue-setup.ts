@@ -17,6 +17,7 @@ export const QUEUE_MIGRATIONS = [
   '0001_01_01_000002_create_jobs_table.ts',
   '0001_01_01_000003_create_failed_jobs_table.ts',
   '0001_01_01_000004_create_job_batches_table.ts',
+  '0001_01_01_000005_create_job_batch_marks_table.ts',
 ]
 
 export function queueConnectionConfig(retryAfter: number): DatabaseQueueConnectionConfig {
@@ -39,7 +40,7 @@ export function appOn(database: TestDatabase, retryAfter = 1): Promise<Applicati
   })
 }
 
-/** Creates the database and runs the skeleton's jobs, failed_jobs and job_batches migrations on it. */
+/** Creates the database and runs the skeleton's jobs, failed_jobs, job_batches and job_batch_marks migrations on it. */
 export async function createQueueDatabase(engine: SqlEngine): Promise<TestDatabase> {
   const database = await createTestDatabase(engine)
   const app = await appOn(database)

@@ -1,12 +1,13 @@
 /**
  * Chains and batches on the sync connection (each job runs inside the push, in this process), and the
- * error a batch gives when job_batches has not been migrated.
+ * errors a batch gives when job_batches (or job_batch_marks) has not been migrated.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Bus } from '../../framework/bus/bus-facade.ts'
 import { Application } from '../../framework/foundation/application.ts'
 import { QueuedJob } from '../../framework/queue/job.ts'
 import jobBatchesMigration from '../../database/migrations/0001_01_01_000004_create_job_batches_table.ts'
+import jobBatchMarksMigration from '../../database/migrations/0001_01_01_000005_create_job_batch_marks_table.ts'
 import { createTestDatabase, type TestDatabase } from '../support/services.ts'
 import { makeTempApp, type TempApp } from '../support/temp-app.ts'
 
@@ -84,8 +85,16 @@ describe('the bus on the sync connection', () => {
     expect(log).toEqual(['one', 'breaks', 'caught: sync link broke'])
   })
 
-  it('runs a batch inline and its then job once', async () => {
+  it('reports a missing job_batch_marks table with what to run (a batch created before its migration)', async () => {
     await jobBatchesMigration.up(await app.make('db').connection())
+    const error = await Bus.batch([new SyncStep('m')]).dispatch().catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'E_BATCH_MARKS_TABLE_MISSING' })
+    expect((error as Error).message).toContain('craft migrate')
+  })
+
+  it('runs a batch inline and its then job once', async () => {
+    log.length = 0
+    await jobBatchMarksMigration.up(await app.make('db').connection())
     const batch = await Bus.batch([new SyncStep('a'), [new SyncStep('b1'), new SyncStep('b2')]]).then(new SyncThen()).dispatch()
     expect(log).toEqual(['a', 'b1', 'b2', 'then 100%'])
     expect(batch).toMatchObject({ totalJobs: 3, pendingJobs: 0 })

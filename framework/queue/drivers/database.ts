@@ -3,7 +3,7 @@ import type { ClientConfig } from 'pg'
 import { describeTarget } from '../../database/connection-check.ts'
 import type { Application } from '../../foundation/application.ts'
 import type { DatabaseQueueConnectionConfig } from '../config.ts'
-import type { PushOptions, QueueDriver, ReservedJob } from '../contracts.ts'
+import type { FollowUpPush, PushOptions, QueueDriver, ReservedJob } from '../contracts.ts'
 import { AckBatcher } from './database-acks.ts'
 import { dialectFor, type QueueDialect } from './database-dialect.ts'
 import { JobNotificationListener } from './database-listener.ts'
@@ -185,6 +185,25 @@ export class DatabaseQueue implements QueueDriver {
     return this.acks.delete(key)
   }
 
+  /**
+   * @internal Deletes the reservation and inserts `pushes` in one transaction; null (nothing inserted)
+   * when the reservation was no longer held.
+   */
+  async deleteAndPush(key: ReservationKey, pushes: readonly FollowUpPush[]): Promise<string[] | null> {
+    const ids = await this.run(() =>
+      this.db.transaction(async (trx) => {
+        // The delete comes first: a lost reservation ends the transaction before anything is inserted.
+        if ((await deleteReservations(this.jobTable(trx), [key])) !== 1) return null
+        const inserted: string[] = []
+        for (const push of pushes) inserted.push(...(await insertJobs(this.jobTable(trx), push.queue, [push.payload], push.delay)))
+        return inserted
+        // MySQL/MariaDB: READ COMMITTED, as claims use (no gap locks between this and concurrent claims).
+      }, this.dialect.claim === 'select-for-update' ? { isolationLevel: 'read committed' } : undefined),
+    )
+    if (ids) for (const queue of new Set(pushes.map((push) => push.queue))) this.wakeLocal(queue)
+    return ids
+  }
+
   /** @internal False when the reservation was no longer held. */
   putBack(key: ReservationKey, delaySeconds: number): Promise<boolean> {
     return this.run(() => releaseReservation(this.jobTable(), key, delaySeconds))
@@ -246,6 +265,13 @@ class DatabaseReservedJob implements ReservedJob {
 
   async touch(): Promise<void> {
     if (!(await this.driver.extend(this.key()))) this.leaseLost = true
+  }
+
+  /** Deletes this reservation and inserts `pushes`, in one transaction (nothing when the lease was lost). */
+  async deleteAndPush(pushes: readonly FollowUpPush[]): Promise<string[]> {
+    const ids = await this.driver.deleteAndPush(this.key(), pushes)
+    if (ids === null) this.leaseLost = true
+    return ids ?? []
   }
 
   /** @internal */

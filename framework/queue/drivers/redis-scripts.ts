@@ -105,6 +105,23 @@ export class QueueScripts {
     return (await this.client.kilnQueueDelete(keys.reserved, keys.tokens, keys.jobs, keys.attempts, id, token)) === 1
   }
 
+  /**
+   * Deletes reservation (id, token) and stores `pushes` on their queues, atomically; the follow-ups' ids
+   * in order, or null (nothing stored) when the token no longer owns the job.
+   */
+  async deleteAndPush(keys: QueueKeys, id: string, token: string, pushes: readonly { keys: QueueKeys; body: string; delayMs: number }[]): Promise<string[] | null> {
+    const targets: QueueKeys[] = []
+    const args: ScriptArg[] = [id, token]
+    for (const push of pushes) {
+      let target = targets.indexOf(push.keys)
+      if (target < 0) target = targets.push(push.keys) - 1
+      args.push(target + 1, Math.max(0, Math.ceil(push.delayMs)), push.body)
+    }
+    const keyList = [keys.reserved, keys.tokens, keys.jobs, keys.attempts, ...targets.flatMap((t) => [t.waiting, t.delayed, t.notify, t.jobs, t.id])]
+    const reply = (await this.client.kilnQueueDeleteAndPush(keyList.length, ...keyList, ...args)) as (string | number)[]
+    return reply[0] === 1 ? reply.slice(1).map(String) : null
+  }
+
   async release(keys: QueueKeys, id: string, token: string, delayMs: number): Promise<boolean> {
     const delay = Math.max(0, Math.ceil(delayMs))
     return (await this.client.kilnQueueRelease(keys.reserved, keys.tokens, keys.waiting, keys.delayed, keys.notify, id, token, delay)) === 1
@@ -132,6 +149,7 @@ type ScriptClient = Record<
   | 'kilnQueueDeleteAndPop'
   | 'kilnQueueDeleteManyAndPop'
   | 'kilnQueueDelete'
+  | 'kilnQueueDeleteAndPush'
   | 'kilnQueueRelease'
   | 'kilnQueueTouch'
   | 'kilnQueueSize'
@@ -147,6 +165,7 @@ const SCRIPT_FILES: Record<keyof ScriptClient, string> = {
   kilnQueueDeleteAndPop: 'delete-and-pop-8.lua',
   kilnQueueDeleteManyAndPop: 'delete-many-and-pop-8.lua',
   kilnQueueDelete: 'delete-4.lua',
+  kilnQueueDeleteAndPush: 'delete-and-push-n.lua',
   kilnQueueRelease: 'release-5.lua',
   kilnQueueTouch: 'touch-2.lua',
   kilnQueueSize: 'size-3.lua',
@@ -157,13 +176,15 @@ const LUA_DIR = new URL('./lua/', import.meta.url)
 const KEY_CACHE_MAX = 1000
 const keyCache = new Map<string, QueueKeys>()
 
-let loaded: Record<string, { lua: string; numberOfKeys: number }> | undefined
+let loaded: Record<string, { lua: string; numberOfKeys?: number }> | undefined
 
-function definitions(): Record<string, { lua: string; numberOfKeys: number }> {
+function definitions(): Record<string, { lua: string; numberOfKeys?: number }> {
   loaded ??= Object.fromEntries(
     Object.entries(SCRIPT_FILES).map(([name, file]) => {
-      const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1])
-      return [name, { lua: resolveIncludes(readLua(file), new Set()), numberOfKeys }]
+      // `-n.lua`: a variable number of keys, passed by the caller as the first argument.
+      const numberOfKeys = /-(\d+)\.lua$/.exec(file)?.[1]
+      const lua = resolveIncludes(readLua(file), new Set())
+      return [name, numberOfKeys === undefined ? { lua } : { lua, numberOfKeys: Number(numberOfKeys) }]
     }),
   )
   return loaded

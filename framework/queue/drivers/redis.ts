@@ -3,7 +3,7 @@ import type { Application } from '../../foundation/application.ts'
 import { checkEvictionPolicy } from '../../redis/eviction-policy.ts'
 import { lastConnectionError, type RedisManager } from '../../redis/redis-manager.ts'
 import type { RedisQueueConnectionConfig } from '../config.ts'
-import type { PushOptions, QueueDriver, ReservedJob } from '../contracts.ts'
+import type { FollowUpPush, PushOptions, QueueDriver, ReservedJob } from '../contracts.ts'
 import { QueueUnavailableError, isUnavailable } from './redis-errors.ts'
 import { PUSH_CHUNK, QueueScripts, queueKeys, type PopResult, type PoppedJob, type QueueKeys } from './redis-scripts.ts'
 import { AckBatcher } from './redis-ack-batcher.ts'
@@ -154,6 +154,12 @@ export class RedisQueue implements QueueDriver {
     }
   }
 
+  /** @internal Acknowledges `job` and stores `pushes` in one script; null (nothing stored) when its token no longer owns it. */
+  deleteAndPush(job: RedisReservedJob, pushes: readonly FollowUpPush[]): Promise<string[] | null> {
+    const bodies = pushes.map((push) => ({ keys: this.keys(push.queue), body: push.payload, delayMs: push.delay * 1000 }))
+    return this.guard(this.scripts.deleteAndPush(this.keys(job.queue), job.id, job.reservationToken, bodies))
+  }
+
   private keys(queue: string | undefined): QueueKeys {
     return queueKeys(queue || this.config.queue)
   }
@@ -211,6 +217,13 @@ export class RedisReservedJob implements ReservedJob {
   /** Extends the reservation to now + retry_after. Call it every retry_after / 3 while the job runs. */
   async touch(): Promise<void> {
     await this.settle('touch')
+  }
+
+  /** Acknowledges this job and stores `pushes` (a chain's next link, batch callbacks) atomically; nothing when the lease was lost. */
+  async deleteAndPush(pushes: readonly FollowUpPush[]): Promise<string[]> {
+    const ids = await this.driver.deleteAndPush(this, pushes)
+    if (ids === null) this.leaseLost = true
+    return ids ?? []
   }
 
   private async settle(action: 'delete' | 'release' | 'touch', delaySeconds = 0): Promise<void> {

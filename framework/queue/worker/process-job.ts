@@ -7,7 +7,8 @@ import { bindJobRuntime, type Job, type JobRuntimeState } from '../job.ts'
 import { decodePayload } from '../payload-codec.ts'
 import { openJob } from '../payload-security.ts'
 import { releaseUniqueLock } from '../unique-jobs.ts'
-import { onJobFailed, onJobSucceeded, shouldSkip } from '../../bus/job-lifecycle.ts'
+import { failedFollowUps, shouldSkip, succeededFollowUps } from '../../bus/job-lifecycle.ts'
+import { acknowledgeWithFollowUps } from '../../bus/follow-ups.ts'
 import { decide, type DecideInput, type Decision, type Outcome } from './decide.ts'
 import { TimeoutExceededError } from './errors.ts'
 import { exceptionCounter } from './exception-counter.ts'
@@ -246,19 +247,24 @@ function policy(payload: JobPayload | null, options: WorkerOptions, reserved: Re
 
 /**
  * Executes a decision. A failure is written to failed_jobs *before* the reservation is deleted: a crash
- * in between re-runs the claim check rather than losing the job.
+ * in between re-runs the claim check rather than losing the job. The bus's work (batch counts, a chain's
+ * next link) is done before the acknowledgement, idempotently, for the same reason.
  */
 async function carryOut(app: Application, reserved: ReservedJob, decision: Decision, payload: JobPayload | null, job: Job | null, hooks: ProcessHooks): Promise<void> {
   if (decision.action !== 'run') hooks.settling?.(reserved)
   switch (decision.action) {
     case 'run':
       return
-    case 'ack':
-      await (hooks.acknowledge ? hooks.acknowledge(reserved) : reserved.delete())
+    case 'ack': {
+      // A chained or batched job is counted (idempotently) before its ack, and acknowledged together with
+      // the jobs it leads to: a kill in between leaves it reserved, to run again, never lost half-done.
+      const followUps = payload ? await succeededFollowUps(app, payload, job) : null
+      if (followUps && followUps.length > 0) await acknowledgeWithFollowUps(app, reserved, followUps)
+      else await (hooks.acknowledge ? hooks.acknowledge(reserved) : reserved.delete())
       await releaseUniqueLock(app, payload, 'finished')
       if (payload?.maxExceptions) await exceptionCounter(app).forget(payload.uuid)
-      if (payload) await onJobSucceeded(app, payload, job) // next job of its chain, batch counters
       return
+    }
     case 'release':
       await reserved.release(decision.delay)
       return
@@ -272,10 +278,11 @@ async function carryOut(app: Application, reserved: ReservedJob, decision: Decis
           exception: exceptionText(decision.error),
         })
       }
-      await reserved.delete()
+      // The chain's catch job and the batch's callbacks go with the delete, as on success.
+      const followUps = payload ? await failedFollowUps(app, payload, decision.error) : null
+      await (followUps && followUps.length > 0 ? acknowledgeWithFollowUps(app, reserved, followUps) : reserved.delete())
       await releaseUniqueLock(app, payload, 'finished')
       if (payload?.maxExceptions) await exceptionCounter(app).forget(payload.uuid)
-      if (payload) await onJobFailed(app, payload, decision.error) // chain catch job, batch counters
       let hookError: Error | null = null
       if (job && typeof job.failed === 'function') {
         try {
