@@ -111,6 +111,16 @@ export class BatchRepository {
     return this.countOnce(id, jobId, 'fail')
   }
 
+  /**
+   * A failed member is being retried (queue:retry): whatever its new run ends in is a new outcome, not a
+   * second run of the failed one, so the callbacks its failure claimed (and that already ran) are no
+   * longer its to hand back. Its failure mark stays: failing again counts nothing and runs no callback
+   * (as in Laravel); succeeding is counted as a success.
+   */
+  async forgetFailureClaims(id: string, jobId: string): Promise<void> {
+    await this.run(`UPDATE $MARKS SET owner = NULL WHERE batch_id = ? AND owner = ?`, [id, `fail:${jobId}`])
+  }
+
   async markAsFinished(id: string): Promise<void> {
     await this.run(`UPDATE $TABLE SET finished_at = ? WHERE id = ?`, [unixNow(), id])
   }

@@ -8,6 +8,7 @@ import { Bus } from '../../framework/bus/bus-facade.ts'
 import { QueuedJob } from '../../framework/queue/job.ts'
 import { workerOptions } from '../../framework/queue/worker/options.ts'
 import { processJob } from '../../framework/queue/worker/process-job.ts'
+import { retryFailedJob } from '../../framework/queue/failed/retry-failed-jobs.ts'
 import { availableEngines } from '../support/services.ts'
 import { busTargets, busTestApp, type BusTestApp } from './bus-support.ts'
 
@@ -29,6 +30,18 @@ class Breaks extends QueuedJob {
   handle() {
     log.push(this.label)
     throw new Error(`${this.label} broke`)
+  }
+}
+
+/** Fails while `failing` is set: a member that breaks, then is fixed and retried. */
+class Flaky extends QueuedJob {
+  static failing = true
+  constructor(public label: string) {
+    super()
+  }
+  handle() {
+    log.push(`${this.label} ${Flaky.failing ? 'broke' : 'ok'}`)
+    if (Flaky.failing) throw new Error(`${this.label} broke`)
   }
 }
 
@@ -75,7 +88,7 @@ describe.each(targets)('batches on %s', (target) => {
   let t: BusTestApp
 
   beforeAll(async () => {
-    t = await busTestApp(target, [Item, Breaks, CancelsBatch, FansOut, Then, Catch, Finally])
+    t = await busTestApp(target, [Item, Breaks, Flaky, CancelsBatch, FansOut, Then, Catch, Finally])
   }, 60_000)
 
   afterAll(async () => {
@@ -147,6 +160,26 @@ describe.each(targets)('batches on %s', (target) => {
     expect(after?.cancelled()).toBe(false)
     expect(after?.finished()).toBe(false)
     expect(after?.progress()).toBe(50)
+  })
+
+  it('queue:retry of a failed member: a second failure runs no callback again; a success runs then, and finally no second time', async () => {
+    Flaky.failing = true
+    const batch = await Bus.batch([new Item('a'), new Flaky('b')]).name('retried').allowFailures().then(new Then()).catch(new Catch()).finally(new Finally()).dispatch()
+    await t.drain()
+    expect(log).toEqual(['a', 'b broke', 'catch Flaky: b broke', 'finally failed=1'])
+    const retry = async () => {
+      const [failed] = await t.db('failed_jobs').select('uuid')
+      expect(await retryFailedJob(t.app, t.app.make('queue.failed'), String(failed?.uuid))).toBe('retried')
+      await t.drain()
+    }
+    log.length = 0
+    await retry() // fails again: as in Laravel, the batch's callbacks are not run a second time
+    expect(log).toEqual(['b broke'])
+    Flaky.failing = false
+    log.length = 0
+    await retry() // fixed: counted as a success, the batch has no pending job left
+    expect(log).toEqual(['b ok', 'then retried 100% finished=true'])
+    expect(await Bus.findBatch(batch.id)).toMatchObject({ pendingJobs: 0, failedJobIds: [] })
   })
 
   it('skips the remaining jobs of a batch cancelled from inside a job', async () => {

@@ -39,10 +39,23 @@ export async function retryFailedJob(app: Application, store: FailedJobStore, id
   const taken = await store.take(String(found.id))
   if (!taken) return 'missing'
   try {
+    // Before the push: the retried job may run (and fail again) at once.
+    const batchId = batchIdOf(taken.payload)
+    if (batchId) await app.make('bus.batches').forgetFailureClaims(batchId, taken.uuid)
     await queue.pushRaw(taken.payload, taken.queue)
   } catch (error) {
     await store.log({ uuid: taken.uuid, connection: taken.connection, queue: taken.queue, payload: taken.payload, exception: taken.exception })
     throw error
   }
   return 'retried'
+}
+
+/** The batch a stored payload is counted in, if any (unreadable payloads have none: they fail again as they did). */
+function batchIdOf(payload: string): string | null {
+  try {
+    const { batchId } = JSON.parse(payload) as { batchId?: unknown }
+    return typeof batchId === 'string' && batchId !== '' ? batchId : null
+  } catch {
+    return null
+  }
 }
