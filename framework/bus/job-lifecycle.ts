@@ -20,10 +20,13 @@ import type { Job } from '../queue/job.ts'
 import { findBatch } from './batch.ts'
 import { recordFailedJob, recordSuccessfulJob } from './batch-jobs.ts'
 import { bindBusState, catchLink, failureOf, nextLink, type PreparedPush } from './chain.ts'
-import { busFields } from './payload-fields.ts'
+import { peekBusState } from './job-bus-state.ts'
+import { busFields, hasBusFields } from './payload-fields.ts'
 
 /** Before handle(): true when the job belongs to a cancelled batch and must not run. */
 export async function shouldSkip(app: Application, payload: JobPayload, job: Job): Promise<boolean> {
+  // A plain job has no bus state to bind: this.batch() and this.failure() read null without it.
+  if (!hasBusFields(payload)) return false
   bindBusState(job, payload, (id) => findBatch(app, id))
   const { batchId } = busFields(payload)
   if (!batchId) return false
@@ -33,6 +36,8 @@ export async function shouldSkip(app: Application, payload: JobPayload, job: Job
 
 /** A job succeeded (or deleted itself, or was skipped): what to push with its acknowledgement; null for a plain job. */
 export async function succeededFollowUps(app: Application, payload: JobPayload, job: Job | null): Promise<PreparedPush[] | null> {
+  // The common case, on every job: no chain, no batch, nothing prepended or appended during handle().
+  if (!hasBusFields(payload) && !(job && peekBusState(job))) return null
   const { batchId } = busFields(payload)
   const next = await nextLink(app, payload, job)
   if (!next && !batchId) return null
@@ -43,6 +48,7 @@ export async function succeededFollowUps(app: Application, payload: JobPayload, 
 
 /** A job failed for good: what to push with its deletion; null for a plain job. */
 export async function failedFollowUps(app: Application, payload: JobPayload, error: Error): Promise<PreparedPush[] | null> {
+  if (!hasBusFields(payload)) return null
   const { batchId } = busFields(payload)
   const handler = catchLink(app, payload, error)
   if (!handler && !batchId) return null

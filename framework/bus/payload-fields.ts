@@ -61,6 +61,14 @@ export function withBusFields(app: Application, raw: string, fields: BusFields):
   return resealPayload(payload, payloadSecurityOf(app))
 }
 
+const FIELD_NAMES = ['chained', 'chainConnection', 'chainQueue', 'chainCatch', 'batchId', 'batchCallbackOf', 'failure'] as const
+
+/** Whether a decoded payload carries any chain or batch field (withBusFields never writes an empty one). */
+export function hasBusFields(payload: JobPayload): boolean {
+  for (const name of FIELD_NAMES) if (payload[name] !== undefined && payload[name] !== null) return true
+  return false
+}
+
 /** The bus fields of a decoded payload; values of the wrong shape are ignored rather than trusted. */
 export function busFields(payload: JobPayload): BusFields {
   return {
