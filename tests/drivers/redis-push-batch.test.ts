@@ -46,10 +46,24 @@ describe.skipIf(!redisUp)('Redis queue driver: pushes issued together', () => {
   it('fails only the push Redis refuses, not the others written with it', async () => {
     // A corrupt id counter makes that queue's push script fail (INCRBY on a non-integer).
     await ctx.raw.set(`${ctx.prefix}queues:{broken}:id`, 'not-a-number')
-    const results = await Promise.allSettled([queue.pushRaw('{"n":1}', 'fine-a'), queue.pushRaw('{"n":2}', 'broken'), queue.pushRaw('{"n":3}', 'fine-b')])
-    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    const results = await Promise.allSettled([
+      queue.pushRaw('{"n":1}', 'fine-a'),
+      queue.pushRaw('{"n":2}', 'broken'),
+      queue.pushRaw('{"n":3}', 'fine-b'),
+      queue.pushRaw('{"n":4}', 'broken'),
+      queue.pushRaw('{"n":5}', 'fine-a'),
+    ])
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled'])
     expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/not an integer/)
-    expect([await queue.size('fine-a'), await queue.size('broken'), await queue.size('fine-b')]).toEqual([1, 0, 1])
+    expect([await queue.size('fine-a'), await queue.size('broken'), await queue.size('fine-b')]).toEqual([2, 0, 1])
+  })
+
+  it('stores the pushes of many callers to one queue in one turn, each with its own id, in order', async () => {
+    const ids = await Promise.all(Array.from({ length: 30 }, (_, n) => queue.pushRaw(`{"n":${n}}`, 'many', n % 2 === 0 ? {} : { delay: 60 })))
+    expect(new Set(ids).size).toBe(30)
+    const now = await queue.pop('many', 30)
+    expect(now.map((job) => [job.id, job.rawBody])).toEqual(ids.flatMap((id, n) => (n % 2 === 0 ? [[id, `{"n":${n}}`]] : [])))
+    expect(await queue.pop('many', 30)).toEqual([]) // the other half is delayed
   })
 
   it('stores pushes made before the connection is ready (held in the offline queue), in order', async () => {

@@ -1,90 +1,77 @@
 /**
- * `craft queue:batches-table` and the job_batch_marks table: a new app gets both tables in one migration
- * (queue-table-cli.test.ts); an app whose batches migration was generated before the marks table
- * existed gets a migration for the marks table alone, once.
+ * `craft queue:batches-table` and the job_batch_marks table: a new app gets both tables in one migration;
+ * an app whose batches migration was generated before the marks table existed gets a migration for the
+ * marks table alone, once.
  */
 import { copyFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Knex } from 'knex'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Migration } from '../../framework/database/migration.ts'
 import { appOn } from '../drivers/database-queue-setup.ts'
 import { repoRoot, runCraft } from '../support/craft.ts'
 import { createTestDatabase, type TestDatabase } from '../support/services.ts'
 import { makeTempApp, type TempApp } from '../support/temp-app.ts'
 
-describe('queue:batches-table on an app that already has a job_batches migration', { timeout: 90_000 }, () => {
+describe('queue:batches-table', { timeout: 90_000 }, () => {
   let temp: TempApp
   let database: TestDatabase
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     temp = makeTempApp()
     database = await createTestDatabase('sqlite')
-    // The skeleton's batches migration, as an app generated it before job_batch_marks existed.
-    copyFileSync(join(repoRoot, 'database', 'migrations', '0001_01_01_000004_create_job_batches_table.ts'), temp.path('database', 'migrations', '2026_01_01_000000_create_job_batches_table.ts'))
   })
 
-  afterAll(async () => {
+  afterEach(async () => {
     temp?.cleanup()
     await database?.drop()
   })
 
-  it('writes a job_batch_marks migration, then refuses a second one', async () => {
+  const migrations = () => readdirSync(temp.path('database', 'migrations'))
+
+  /** Runs the generated migration `file` up then down, with `afterUp` / `afterDown` checking the database. */
+  async function upAndDown(file: string, afterUp: (db: Knex) => Promise<void>, afterDown: (db: Knex) => Promise<void>): Promise<void> {
+    const app = await appOn(database)
+    try {
+      const db = await app.make('db').connection()
+      const { default: generated } = (await import(pathToFileURL(temp.path('database', 'migrations', file)).href)) as { default: Migration }
+      await generated.up(db)
+      await afterUp(db)
+      await generated.down(db)
+      await afterDown(db)
+    } finally {
+      await app.shutdown()
+    }
+  }
+
+  const markColumns = async (db: Knex) => expect(Object.keys(await db('job_batch_marks').columnInfo()).sort()).toEqual(['batch_id', 'mark', 'owner'])
+
+  it('on a new app, creates job_batches and job_batch_marks in one migration', async () => {
+    const result = await runCraft(['queue:batches-table'], { basePath: temp.basePath, env: { APP_ENV: 'local' } })
+    expect(result.code, result.stderr).toBe(0)
+    expect(migrations()).toHaveLength(1)
+    await upAndDown(
+      migrations()[0]!,
+      async (db) => {
+        await markColumns(db)
+        expect(await db.schema.hasTable('job_batches')).toBe(true)
+      },
+      async (db) => expect([await db.schema.hasTable('job_batch_marks'), await db.schema.hasTable('job_batches')]).toEqual([false, false]),
+    )
+  })
+
+  it('on an app that already has a job_batches migration, writes a job_batch_marks migration, then refuses a second one', async () => {
+    // The skeleton's batches migration, as an app generated it before job_batch_marks existed.
+    copyFileSync(join(repoRoot, 'database', 'migrations', '0001_01_01_000004_create_job_batches_table.ts'), temp.path('database', 'migrations', '2026_01_01_000000_create_job_batches_table.ts'))
     const env = { APP_ENV: 'local' }
     const first = await runCraft(['queue:batches-table'], { basePath: temp.basePath, env })
     expect(first.code, first.stderr).toBe(0)
     expect(first.stdout).toMatch(/Migration \[database\/migrations\/\d{4}_\d{2}_\d{2}_\d{6}_create_job_batch_marks_table\.ts\] created successfully/)
-    const [file] = readdirSync(temp.path('database', 'migrations')).filter((name) => name.endsWith('_create_job_batch_marks_table.ts'))
-
     const again = await runCraft(['queue:batches-table'], { basePath: temp.basePath, env })
     expect(again.code).toBe(1)
-    expect(readdirSync(temp.path('database', 'migrations'))).toHaveLength(2)
-
-    const app = await appOn(database)
-    try {
-      const db = await app.make('db').connection()
-      const { default: generated } = (await import(pathToFileURL(temp.path('database', 'migrations', file!)).href)) as { default: Migration }
-      await generated.up(db)
-      expect(Object.keys(await db('job_batch_marks').columnInfo()).sort()).toEqual(['batch_id', 'mark', 'owner'])
-      await generated.down(db)
-      expect(await db.schema.hasTable('job_batch_marks')).toBe(false)
-    } finally {
-      await app.shutdown()
-    }
-  })
-})
-
-describe('queue:batches-table on a new app', { timeout: 90_000 }, () => {
-  let temp: TempApp
-  let database: TestDatabase
-
-  beforeAll(async () => {
-    temp = makeTempApp()
-    database = await createTestDatabase('sqlite')
-  })
-
-  afterAll(async () => {
-    temp?.cleanup()
-    await database?.drop()
-  })
-
-  it('creates job_batches and job_batch_marks in one migration', async () => {
-    const result = await runCraft(['queue:batches-table'], { basePath: temp.basePath, env: { APP_ENV: 'local' } })
-    expect(result.code, result.stderr).toBe(0)
-    const files = readdirSync(temp.path('database', 'migrations'))
-    expect(files).toHaveLength(1)
-    const app = await appOn(database)
-    try {
-      const db = await app.make('db').connection()
-      const { default: generated } = (await import(pathToFileURL(temp.path('database', 'migrations', files[0]!)).href)) as { default: Migration }
-      await generated.up(db)
-      expect(Object.keys(await db('job_batch_marks').columnInfo()).sort()).toEqual(['batch_id', 'mark', 'owner'])
-      expect(await db.schema.hasTable('job_batches')).toBe(true)
-      await generated.down(db)
-      expect(await db.schema.hasTable('job_batch_marks')).toBe(false)
-      expect(await db.schema.hasTable('job_batches')).toBe(false)
-    } finally {
-      await app.shutdown()
-    }
+    expect(migrations()).toHaveLength(2)
+    const file = migrations().find((name) => name.endsWith('_create_job_batch_marks_table.ts'))
+    await upAndDown(file!, markColumns, async (db) => expect(await db.schema.hasTable('job_batch_marks')).toBe(false))
   })
 })
