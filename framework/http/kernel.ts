@@ -72,11 +72,16 @@ function drainOnClose(server: FastifyInstance): void {
   })
 }
 
-/** HTML forms and `curl -d` post urlencoded bodies; read them into the same shape as JSON. */
+/**
+ * HTML forms and `curl -d` post urlencoded bodies; read them into the same shape as JSON. A CSV upload
+ * (`curl --data-binary @users.csv -H 'content-type: text/csv'`) reaches the action as its text, as
+ * text/plain does.
+ */
 function parseForms(server: FastifyInstance): void {
   server.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)))
   })
+  server.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body))
 }
 
 type Handler = (request: HttpRequest) => Promise<unknown>

@@ -111,6 +111,14 @@ describe('validation', () => {
     expect(response.json()).toEqual({ created: { email: 'ada@example.com', name: 'Ada', password: 'correct horse', age: 40 } })
   })
 
+  it('hands a text/csv or text/plain body to the action as a string (curl --data-binary @users.csv)', async () => {
+    for (const type of ['text/csv', 'text/csv; charset=utf-8', 'text/plain']) {
+      const response = await server.inject({ method: 'POST', url: '/echo', headers: { 'content-type': type }, payload: 'name,email\nAda,ada@example.com\n' })
+      expect(response.statusCode, type).toBe(200)
+      expect(response.json(), type).toEqual({ type: 'string', body: 'name,email\nAda,ada@example.com\n' })
+    }
+  })
+
   it('treats a request with no body as all fields missing', async () => {
     const response = await server.inject({ method: 'POST', url: '/users' })
     expect(response.statusCode).toBe(422)
