@@ -190,6 +190,8 @@ export class DatabaseQueue implements QueueDriver {
    * when the reservation was no longer held.
    */
   async deleteAndPush(key: ReservationKey, pushes: readonly FollowUpPush[]): Promise<string[] | null> {
+    // MySQL/MariaDB: READ COMMITTED, as claims use (no gap locks between this and concurrent claims).
+    const isolation = this.dialect.claim === 'select-for-update' ? { isolationLevel: 'read committed' as const } : undefined
     const ids = await this.run(() =>
       this.db.transaction(async (trx) => {
         // The delete comes first: a lost reservation ends the transaction before anything is inserted.
@@ -197,8 +199,7 @@ export class DatabaseQueue implements QueueDriver {
         const inserted: string[] = []
         for (const push of pushes) inserted.push(...(await insertJobs(this.jobTable(trx), push.queue, [push.payload], push.delay)))
         return inserted
-        // MySQL/MariaDB: READ COMMITTED, as claims use (no gap locks between this and concurrent claims).
-      }, this.dialect.claim === 'select-for-update' ? { isolationLevel: 'read committed' } : undefined),
+      }, isolation),
     )
     if (ids) for (const queue of new Set(pushes.map((push) => push.queue))) this.wakeLocal(queue)
     return ids
