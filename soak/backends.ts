@@ -40,7 +40,7 @@ export interface Backend {
   /** The soak's own application on this backend (dispatching, batches), made current before each scenario. */
   app: Application
   failedJobs(): Promise<FailedRow[]>
-  /** Empties the queues and failed_jobs between scenarios. */
+  /** Empties the queues and failed_jobs between scenarios (SQL: a fresh jobs table, no dead rows left by the last scenario). */
   reset(queues: string[]): Promise<void>
   close(): Promise<void>
 }
@@ -90,7 +90,8 @@ export async function openBackend(name: BackendName, options: OpenBackendOptions
     driver,
     failedJobs: () => db('failed_jobs').select('uuid', 'queue', 'payload', 'exception').orderBy('id'),
     async reset(queues) {
-      for (const queue of queues) await driver.clear(queue)
+      if (connection === 'database') await db('jobs').truncate()
+      else for (const queue of queues) await driver.clear(queue)
       await db('failed_jobs').delete()
     },
     async close() {
