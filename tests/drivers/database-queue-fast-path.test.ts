@@ -86,6 +86,30 @@ for (const engine of await availableEngines()) {
       })
     }, 15_000)
 
+    it.runIf(engine === 'pgsql')('plans the claim of the next job once, not on every job (PostgreSQL generic plan)', async () => {
+      // One pooled connection: the session whose prepared statements we read is the one that claimed.
+      const app = await appOn({ ...database, config: { ...database.config, pool: { min: 1, max: 1 } } }, RETRY_AFTER)
+      const driver = await createDatabaseQueue('database', queueConnectionConfig(RETRY_AFTER), app)
+      try {
+        const queue = `plan-${engine}`
+        await driver.bulkRaw(Array.from({ length: 2000 }, (_, i) => `j${i}`), queue)
+        const db = await app.make('db').connection()
+        // Statistics as autovacuum leaves them on a busy queue: array parameters then kept every claim custom-planned.
+        await db.raw('ANALYZE jobs')
+        let [job] = await driver.pop(queue)
+        for (let i = 0; i < 10; i++) [job] = await driver.deleteAndPop!(job as ReservedJob, queue, 1)
+        expect(job?.rawBody).toBe('j10')
+        const result = await db.raw(`SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE 'WITH deleted%'`)
+        const plans = (result as { rows: { generic_plans: string; custom_plans: string }[] }).rows
+        expect(plans).toHaveLength(1)
+        // PostgreSQL tries five custom plans before it trusts a generic one; after that, no more planning.
+        expect(Number(plans[0]!.generic_plans)).toBeGreaterThanOrEqual(5)
+      } finally {
+        await driver.close()
+        await app.shutdown()
+      }
+    })
+
     it.runIf(engine === 'sqlite')('wakes an idle worker when another process commits a job', async () => {
       await withDriver(async (worker) => {
         const queue = `wake-${engine}`

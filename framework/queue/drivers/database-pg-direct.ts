@@ -3,8 +3,8 @@ import type { Knex } from 'knex'
 import type { QueryConfig, QueryResult } from 'pg'
 import type { StatementRunner } from './database-sqlite-direct.ts'
 
-/** Named statements per process: the driver's statement shapes are few (their key lists are arrays). */
-const MAX_NAMED = 64
+/** Named statements per process: the shapes are few (key lists are arrays; a claim has one per LIMIT, up to the concurrency). */
+const MAX_NAMED = 256
 
 /**
  * SQL text -> its statement name. The name is derived from the text, so drivers sharing a pooled

@@ -72,9 +72,10 @@ export async function claimJobs(jt: JobTable, queue: string, max: number, retryA
   const set = claimSet(dialect)
 
   if (dialect.claim === 'skip-locked-returning') {
-    const sql = `WITH claimable AS (SELECT id FROM ${t} WHERE ${claimable} ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+    // A literal LIMIT and ORDER BY queue, id: a generic plan on the (queue, id) index, see deleteAndClaim.
+    const sql = `WITH claimable AS (SELECT id FROM ${t} WHERE ${claimable} ORDER BY queue, id LIMIT ${integer(max)} FOR UPDATE SKIP LOCKED)
       UPDATE ${t} SET ${set} FROM claimable WHERE ${t}.id = claimable.id RETURNING ${t}.id, ${t}.payload, ${t}.attempts`
-    return sortClaimed(dialect.rows<ClaimedRow>(await raw(jt, sql, bindings)))
+    return sortClaimed(dialect.rows<ClaimedRow>(await raw(jt, sql, [queue, retryAfter])))
   }
   if (dialect.claim === 'update-returning') {
     const sql = `UPDATE ${t} SET ${set} WHERE id IN (SELECT id FROM ${t} WHERE ${claimable} ORDER BY id LIMIT ?) RETURNING id, payload, attempts`
@@ -102,11 +103,21 @@ export async function deleteAndClaim(table: JobTable, keys: ReservationKey[], qu
   if (keys.length === 0) return claimJobs(table, queue, max, retryAfter)
   if (dialect.claim === 'skip-locked-returning' && !isTransaction(db)) {
     const t = dialect.quote(table.table)
-    const owned = heldBy(dialect, keys)
-    const sql = `WITH deleted AS (DELETE FROM ${t} WHERE reserved_at IS NOT NULL AND ${owned.sql} RETURNING id),
-      claimable AS (SELECT id FROM ${t} WHERE ${claimableWhere(dialect)} AND id <> ALL(?::bigint[])
-        ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+    const claimed = (deleted: string, notDeleted: string, limit: string) => `WITH deleted AS (DELETE FROM ${t} WHERE reserved_at IS NOT NULL AND ${deleted} RETURNING id),
+      claimable AS (SELECT id FROM ${t} WHERE ${claimableWhere(dialect)} AND ${notDeleted}
+        ORDER BY queue, id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
       UPDATE ${t} SET ${claimSet(dialect)} FROM claimable WHERE ${t}.id = claimable.id RETURNING ${t}.id, ${t}.payload, ${t}.attempts`
+    // One key (a worker taking its next job): scalar parameters and a literal LIMIT give every execution
+    // the same estimates, so PostgreSQL settles on a generic plan after five runs instead of planning
+    // each claim again; ORDER BY queue, id keeps that plan on the (queue, id) index whatever the queue.
+    // Many keys (batched acks) stay arrays, planned per execution, a cost shared by the whole batch.
+    if (keys.length === 1) {
+      const [key] = keys as [ReservationKey]
+      const sql = claimed('id = ? AND attempts = ?', 'id <> ?', integer(max))
+      return sortClaimed(dialect.rows<ClaimedRow>(await raw(table, sql, [key.id, key.attempts, queue, retryAfter, key.id])))
+    }
+    const owned = heldBy(dialect, keys)
+    const sql = claimed(owned.sql, 'id <> ALL(?::bigint[])', '?')
     const bindings = [...owned.bindings, queue, retryAfter, integerArray(keys.map((key) => key.id)), max]
     return sortClaimed(dialect.rows<ClaimedRow>(await raw(table, sql, bindings)))
   }
