@@ -88,7 +88,8 @@ for (const engine of await availableEngines()) {
 
     it.runIf(engine === 'pgsql')('plans the claim of the next job once, not on every job (PostgreSQL generic plan)', async () => {
       // One pooled connection: the session whose prepared statements we read is the one that claimed.
-      const app = await appOn({ ...database, config: { ...database.config, pool: { min: 1, max: 1 } } }, RETRY_AFTER)
+      const config = { ...(database.config as Exclude<typeof database.config, { driver: 'sqlite' }>), pool: { min: 1, max: 1 } }
+      const app = await appOn({ ...database, config }, RETRY_AFTER)
       const driver = await createDatabaseQueue('database', queueConnectionConfig(RETRY_AFTER), app)
       try {
         const queue = `plan-${engine}`
