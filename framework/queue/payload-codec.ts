@@ -78,6 +78,46 @@ export function encodeJob(job: Job, defaults: PayloadDefaults = {}, security?: P
   return { payload: sealPayload(payload, job, security), uuid }
 }
 
+/**
+ * JSON.stringify(payload), byte for byte, for a payload exactly as encodeJob builds it (its eleven
+ * fields in that order, nothing added): written field by field, which takes about half the time of the
+ * generic serializer (this runs once per dispatched job). Undefined when a setting is not a plain
+ * null, boolean, finite number or array (a job's own odd value): the caller then uses JSON.stringify.
+ */
+export function plainPayloadJson(payload: JobPayload): string | undefined {
+  // A field this writer does not know (one added to the payload later) must not be dropped.
+  let fields = 0
+  for (const key in payload) if (Object.hasOwn(payload, key)) fields++
+  if (fields !== PLAIN_FIELDS) return undefined
+  const tries = simpleJson(payload.maxTries)
+  const exceptions = simpleJson(payload.maxExceptions)
+  const backoff = payload.backoff === null ? 'null' : Array.isArray(payload.backoff) ? JSON.stringify(payload.backoff) : undefined
+  const timeout = simpleJson(payload.timeout)
+  const retryUntil = simpleJson(payload.retryUntil)
+  const failOnTimeout = simpleJson(payload.failOnTimeout)
+  const pushedAt = simpleJson(payload.pushedAt)
+  if (tries === undefined || exceptions === undefined || backoff === undefined || timeout === undefined || retryUntil === undefined) return undefined
+  if (failOnTimeout === undefined || pushedAt === undefined || payload.data === undefined) return undefined
+  if (typeof payload.uuid !== 'string' || typeof payload.job !== 'string' || typeof payload.displayName !== 'string') return undefined
+  const job = JSON.stringify(payload.job)
+  const displayName = payload.displayName === payload.job ? job : JSON.stringify(payload.displayName)
+  return (
+    `{"uuid":${JSON.stringify(payload.uuid)},"displayName":${displayName},"job":${job}` +
+    `,"maxTries":${tries},"maxExceptions":${exceptions},"backoff":${backoff},"timeout":${timeout},"retryUntil":${retryUntil}` +
+    `,"failOnTimeout":${failOnTimeout},"pushedAt":${pushedAt},"data":${JSON.stringify(payload.data)}}`
+  )
+}
+
+const PLAIN_FIELDS = 11
+
+/** What JSON.stringify writes for null, a boolean or a number; undefined for anything else. */
+function simpleJson(value: unknown): string | undefined {
+  if (value === null) return 'null'
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null'
+  if (typeof value === 'boolean') return value ? 'true' : 'false'
+  return undefined
+}
+
 /** The job's own data: enumerable own properties minus settings. */
 export function jobData(job: Job): Record<string, unknown> {
   const data: Record<string, unknown> = {}
@@ -209,7 +249,7 @@ function encodeData(jobName: string, data: Record<string, unknown>): unknown {
       for (const [key, item] of Object.entries(object)) {
         if (item === undefined) continue // as JSON.stringify: an absent property
         if (key === '__proto__') throw new UnserializableJobDataError(jobName, join(path, key), 'is named __proto__, which cannot be restored safely')
-        define(out, key, walk(item, join(path, key)))
+        out[key] = walk(item, join(path, key)) // a plain assignment: no key here reaches a setter (__proto__ was refused)
       }
       return TAG in out ? { [TAG]: 'object', value: out } : out
     } finally {
@@ -217,7 +257,12 @@ function encodeData(jobName: string, data: Record<string, unknown>): unknown {
     }
   }
   const out: Record<string, unknown> = {}
-  for (const [key, value] of Object.entries(data)) if (value !== undefined) define(out, key, walk(value, key))
+  for (const [key, value] of Object.entries(data)) {
+    if (value === undefined) continue
+    // Assigning is cheaper than defining; only `__proto__` would reach a setter on a plain object.
+    if (key === '__proto__') define(out, key, walk(value, key))
+    else out[key] = walk(value, key)
+  }
   return out
 }
 

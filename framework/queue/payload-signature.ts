@@ -36,15 +36,19 @@ export interface StoredPayload {
   fields(): Record<string, unknown>
 }
 
-/** The stored JSON of `payload`, signed (any old signature replaced) when `signer` has a key. */
-export function serializeSigned(payload: Record<string, unknown>, signer: Signer | null): string {
-  if (!signer?.canSign) return JSON.stringify(payload)
+/**
+ * The stored JSON of `payload`, signed (any old signature replaced) when `signer` has a key. `json`, when
+ * given, is JSON.stringify(payload) already written by the caller (a payload without a signature).
+ */
+export function serializeSigned(payload: Record<string, unknown>, signer: Signer | null, json?: string): string {
+  if (!signer?.canSign) return json ?? JSON.stringify(payload)
   let unsigned = payload
   if (Object.hasOwn(payload, SIGNATURE_FIELD)) {
     unsigned = { ...payload }
     delete unsigned[SIGNATURE_FIELD]
+    json = undefined
   }
-  const body = JSON.stringify(unsigned)
+  const body = json ?? JSON.stringify(unsigned)
   const member = signatureMember(signer.sign(body))
   return body === '{}' ? `{${member}}` : `${body.slice(0, -1)},${member}}`
 }

@@ -114,12 +114,22 @@ export class PendingDispatch<R = string> implements PromiseLike<R> {
     return this.result
   }
 
-  private async dispatch(): Promise<R> {
+  private dispatch(): Promise<R> {
     const job = this.jobInstance
-    if (!job) return null as R
-    const app = Application.current()
+    if (!job) return Promise.resolve(null as R)
+    try {
+      const app = Application.current()
+      // Most jobs are not unique: handed straight to the bus, without the async wrapper the lock steps need.
+      if (!shouldBeUnique(job)) return app.make('bus').dispatch(job, this.options) as Promise<R>
+      return this.dispatchUnique(app, job)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  private async dispatchUnique(app: Application, job: Job): Promise<R> {
     // A unique job (unique-jobs.ts) whose lock is held by an equal job is dropped: null, JobSkippedAsDuplicate.
-    if (!this.options.sync && shouldBeUnique(job) && !(await acquireUniqueLock(app, job))) return null as R
+    if (!this.options.sync && !(await acquireUniqueLock(app, job))) return null as R
     try {
       return (await app.make('bus').dispatch(job, this.options)) as R
     } catch (error) {

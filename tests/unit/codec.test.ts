@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Job, QueuedJob } from '../../framework/queue/job.ts'
-import { decodePayload, encodeJob, hydrateJob, hydrateJobClass } from '../../framework/queue/payload-codec.ts'
+import { decodePayload, encodeJob, hydrateJob, hydrateJobClass, plainPayloadJson } from '../../framework/queue/payload-codec.ts'
+import type { JobPayload } from '../../framework/queue/contracts.ts'
 import { JobRegistry } from '../../framework/queue/registry.ts'
 import type { KilnError } from '../../framework/support/errors.ts'
 
@@ -166,5 +167,27 @@ describe('payload codec: hostile payloads', () => {
   it('hydrates into a given class (what Queue.fake uses)', () => {
     const job = hydrateJobClass(Carrier, decodePayload(encodeJob(new Carrier([1])).payload))
     expect(job.data).toEqual([1])
+  })
+})
+
+describe('payload codec: the fast payload writer', () => {
+  const base = (): JobPayload => JSON.parse(encodeJob(new Carrier({ a: 1 }), {}, { signer: null, encrypter: null }).payload) as JobPayload
+
+  it('writes exactly what JSON.stringify writes', () => {
+    const variants: Partial<JobPayload>[] = [
+      {},
+      { maxTries: null, backoff: null, timeout: -0, retryUntil: Number.NaN, pushedAt: Number.POSITIVE_INFINITY },
+      { backoff: [1, 5, 10], failOnTimeout: true, maxExceptions: 3 },
+      { job: 'App"Job\\\u2028', displayName: 'Other \n name', data: { nested: ['é', null, { x: '"' }] } },
+    ]
+    for (const variant of variants) {
+      const payload = { ...base(), ...variant }
+      expect(plainPayloadJson(payload)).toBe(JSON.stringify(payload))
+    }
+  })
+
+  it('declines a payload with a field it does not know, or a setting of an odd type', () => {
+    expect(plainPayloadJson({ ...base(), extra: 1 } as JobPayload)).toBeUndefined()
+    expect(plainPayloadJson({ ...base(), timeout: '30' } as unknown as JobPayload)).toBeUndefined()
   })
 })

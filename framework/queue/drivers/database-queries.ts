@@ -44,9 +44,13 @@ export async function insertJobs(jt: JobTable, queue: string, payloads: string[]
     // One statement inserts and notifies, so the NOTIFY commits (or rolls back) with the rows. A delayed
     // job wakes nobody: workers find it when their sleep ends.
     const notify = dialect.notify && delay <= 0
-    const sql = `WITH inserted AS (${insert}) SELECT inserted.id${notify ? ', (SELECT pg_notify(?, ?)) AS notified' : ''} FROM inserted ORDER BY inserted.id`
-    const result = await db.raw(sql, notify ? [...bindings, NOTIFY_CHANNEL, `${table}:${queue}`] : bindings)
-    return dialect.rows<{ id: unknown }>(result).map((r) => String(r.id))
+    // The ids come back as one text value ("7,8,9") rather than a row each: for a bulk of 1,000 the
+    // client parsed 1,000 rows to read 1,000 numbers. As a prepared statement (raw() with the driver's
+    // direct runner), the server plans this insert once per connection rather than on every call.
+    const sql = `WITH inserted AS (${insert}) SELECT string_agg(inserted.id::text, ',' ORDER BY inserted.id) AS ids${notify ? ', (SELECT pg_notify(?, ?)) AS notified' : ''} FROM inserted`
+    const result = await raw(jt, sql, notify ? [...bindings, NOTIFY_CHANNEL, `${table}:${queue}`] : bindings)
+    const ids = dialect.rows<{ ids: string | null }>(result)[0]?.ids
+    return ids ? ids.split(',') : []
   }
   const row = `(?, ?, 0, NULL, ${available}, ${dialect.now})`
   const insert = `${columns} VALUES ${payloads.map(() => row).join(', ')}`

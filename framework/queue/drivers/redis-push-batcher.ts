@@ -42,8 +42,10 @@ export class PushBatcher {
   }
 
   private flush(): void {
-    const calls = merged(this.pending)
+    const batch = this.pending
     this.pending = []
+    // A lone push (a dispatch awaited on its own) needs no grouping.
+    const calls = batch.length === 1 ? [batch] : merged(batch)
     // Before `ready` ioredis holds commands in its offline queue and writes them itself on connect.
     const stream = calls.length > 1 && this.client.status === 'ready' ? this.client.stream : null
     stream?.cork()

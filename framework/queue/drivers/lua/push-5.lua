@@ -18,11 +18,23 @@
 local delay = tonumber(ARGV[1])
 local count = #ARGV - 1
 local last = redis.call('INCRBY', KEYS[5], count)
-local first = last - count + 1
 local availableAt = delay > 0 and nowMs() + delay or nil
 
+-- One job (a dispatch awaited on its own): no tables to build and unpack.
+if count == 1 then
+  redis.call('HSET', KEYS[4], last, ARGV[2])
+  if availableAt then
+    redis.call('ZADD', KEYS[2], availableAt, last)
+  else
+    syncNotify(KEYS[3], KEYS[1], redis.call('RPUSH', KEYS[1], last))
+  end
+  return last
+end
+
+local first = last - count + 1
 -- In chunks, so unpack() stays well inside Lua's stack limit for large bulks.
 local chunk = 500
+local waitingLength
 for start = 0, count - 1, chunk do
   local bodies, members = {}, {}
   for i = start, math.min(start + chunk, count) - 1 do
@@ -36,8 +48,9 @@ for start = 0, count - 1, chunk do
   if availableAt then
     redis.call('ZADD', KEYS[2], unpack(members))
   else
-    redis.call('RPUSH', KEYS[1], unpack(members))
+    waitingLength = redis.call('RPUSH', KEYS[1], unpack(members))
   end
 end
-if not availableAt then syncNotify(KEYS[3], KEYS[1]) end
+-- RPUSH replied with the waiting list's length: no LLEN needed to size the wake-up list.
+if not availableAt then syncNotify(KEYS[3], KEYS[1], waitingLength) end
 return last
