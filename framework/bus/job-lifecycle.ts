@@ -23,6 +23,22 @@ import { bindBusState, catchLink, failureOf, nextLink, type PreparedPush } from 
 import { peekBusState } from './job-bus-state.ts'
 import { busFields, hasBusFields } from './payload-fields.ts'
 
+/**
+ * Whether the job is chained or batched: only then has shouldSkip() anything to bind or check. Lets the
+ * worker start a plain job's handler without the promise of a call that answers false.
+ */
+export function isBusJob(payload: JobPayload): boolean {
+  return hasBusFields(payload)
+}
+
+/**
+ * Whether succeededFollowUps() may yield anything: a chained or batched job, or one that prepended or
+ * appended to a chain while it ran. False for a plain job, which then saves an async call on its ack.
+ */
+export function hasFollowUpWork(payload: JobPayload, job: Job | null): boolean {
+  return hasBusFields(payload) || (job !== null && peekBusState(job) !== undefined)
+}
+
 /** Before handle(): true when the job belongs to a cancelled batch and must not run. */
 export async function shouldSkip(app: Application, payload: JobPayload, job: Job): Promise<boolean> {
   // A plain job has no bus state to bind: this.batch() and this.failure() read null without it.

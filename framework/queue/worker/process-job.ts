@@ -7,7 +7,7 @@ import { bindJobRuntime, type Job, type JobRuntimeState } from '../job.ts'
 import { decodePayload } from '../payload-codec.ts'
 import { openJob } from '../payload-security.ts'
 import { releaseUniqueLock } from '../unique-jobs.ts'
-import { failedFollowUps, shouldSkip, succeededFollowUps } from '../../bus/job-lifecycle.ts'
+import { failedFollowUps, hasFollowUpWork, isBusJob, shouldSkip, succeededFollowUps } from '../../bus/job-lifecycle.ts'
 import { acknowledgeWithFollowUps } from '../../bus/follow-ups.ts'
 import { decide, type DecideInput, type Decision, type Outcome } from './decide.ts'
 import { TimeoutExceededError } from './errors.ts'
@@ -15,6 +15,7 @@ import { exceptionCounter } from './exception-counter.ts'
 import { AttemptContext, type Abortable } from './attempt-context.ts'
 import type { WorkerOptions } from './options.ts'
 import type { Watchdog } from './watchdog.ts'
+import type { JobRegistry } from '../registry.ts'
 import { restoreModels, shouldDeleteWhenMissingModels } from '../../model/model-codec.ts'
 
 /**
@@ -48,7 +49,7 @@ export async function processJob(app: Application, reserved: ReservedJob, option
     return result(claim, claim.error)
   }
 
-  await releaseUniqueLock(app, payload, 'processing')
+  if (holdsUniqueLock(payload)) await releaseUniqueLock(app, payload, 'processing')
   const attempt = await runAttempt(app, reserved, prepared, hooks.sync ? 0 : (payload.timeout ?? options.timeout), hooks)
   const { outcome } = attempt
   // A handler that settled gave the event loop back: nothing is left for the watchdog to guard. Persisting
@@ -144,15 +145,19 @@ async function runAttempt(app: Application, reserved: ReservedJob, prepared: Pre
   // SerializesModels: fetch the job's models fresh. A missing one fails the job at once (no retry), or
   // deletes it silently when the job sets deleteWhenMissingModels (Laravel's CallQueuedHandler).
   try {
-    await restoreModels(job)
+    // Only an object can hold a model reference: a job of plain values skips the walk and its promises.
+    if (holdsObjects(job)) await restoreModels(job)
   } catch (error) {
     const outcome: Outcome = shouldDeleteWhenMissingModels(job, error) ? { kind: 'deleted' } : { kind: 'failed', error: asError(error) }
     return { outcome, running: Promise.resolve(null), graceMs, watch: undefined }
   }
   const watch = timeout > 0 ? hooks.watchdog?.arm(Date.now() + timeout * 1000 + graceMs + WATCHDOG_MARGIN_MS) : undefined
   // A job of a cancelled batch skips itself (and counts as done); shouldSkip also binds this.batch().
-  const running = shouldSkip(app, payload, job).then((skip) => (skip ? null : runThroughMiddleware(job)), asError)
-  const settled = await raceTimeout(running, timeout)
+  // A plain job (no chain or batch fields) has nothing to skip or bind: its handler starts without that promise.
+  const start = isBusJob(payload) ? () => shouldSkip(app, payload, job).then((skip) => (skip ? null : runThroughMiddleware(job)), asError) : () => runThroughMiddleware(job)
+  const race = startRacingTimeout(start, timeout)
+  const { running } = race
+  const settled = await race.settled
   if (settled !== TIMED_OUT) return { outcome: toOutcome(state, settled), running, graceMs, watch }
 
   const error = new TimeoutExceededError(jobName, timeout)
@@ -178,7 +183,9 @@ async function prepare(app: Application, reserved: ReservedJob): Promise<Prepare
     return { ok: false, jobName: UNREADABLE, error: asError(error) }
   }
   try {
-    const registry = await app.make('jobs').ready()
+    const jobs = app.make('jobs')
+    const registry = readyRegistries.has(jobs) ? jobs : await jobs.ready()
+    readyRegistries.add(registry)
     return { ok: true, jobName: payload.displayName || payload.job, payload, job: openJob(app, reserved.rawBody, payload, registry) }
   } catch (error) {
     return { ok: false, jobName: payload.displayName || payload.job || UNREADABLE, error: asError(error) }
@@ -186,10 +193,21 @@ async function prepare(app: Application, reserved: ReservedJob): Promise<Prepare
 }
 
 const UNREADABLE = 'Unreadable job'
+/** Registries whose discovery has finished: ready() is memoized and never undone, so later jobs skip its await. */
+const readyRegistries = new WeakSet<JobRegistry>()
 
 /** Runs job middleware (`handle(job, next)`) around handle(); errors come back as values. */
 async function runThroughMiddleware(job: Job): Promise<Error | null> {
-  const middleware = typeof job.middleware === 'function' ? job.middleware() : []
+  // Most jobs have no middleware: no array, closure and extra async frame per job for them.
+  if (typeof job.middleware !== 'function') {
+    try {
+      await job.handle()
+      return null
+    } catch (error) {
+      return asError(error)
+    }
+  }
+  const middleware = job.middleware()
   const run = async (index: number): Promise<void> => {
     const layer = middleware[index]
     if (!layer) return void (await job.handle())
@@ -203,11 +221,32 @@ async function runThroughMiddleware(job: Job): Promise<Error | null> {
   }
 }
 
-function raceTimeout(running: Promise<Error | null>, timeoutSeconds: number): Promise<Error | null | typeof TIMED_OUT> {
-  if (timeoutSeconds <= 0) return running
-  let timer: NodeJS.Timeout | undefined
-  const timedOut = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), timeoutSeconds * 1000)))
-  return Promise.race([running, timedOut]).finally(() => clearTimeout(timer))
+/**
+ * Starts the attempt with its timeout already ticking (a handler's synchronous part counts toward it) and
+ * races the two. One promise and one timer per attempt: Promise.race() with a timer promise and .finally()
+ * cost three more promises and two closures on every job.
+ */
+function startRacingTimeout(start: () => Promise<Error | null>, timeoutSeconds: number): { running: Promise<Error | null>; settled: Promise<Error | null | typeof TIMED_OUT> } {
+  if (timeoutSeconds <= 0) {
+    const running = start()
+    return { running, settled: running }
+  }
+  let running: Promise<Error | null> | undefined
+  const settled = new Promise<Error | null | typeof TIMED_OUT>((resolve, reject) => {
+    const timer = setTimeout(resolve, timeoutSeconds * 1000, TIMED_OUT)
+    running = start()
+    running.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
+  return { running: running as Promise<Error | null>, settled }
 }
 
 async function settlesWithin(running: Promise<unknown>, ms: number): Promise<boolean> {
@@ -258,10 +297,10 @@ async function carryOut(app: Application, reserved: ReservedJob, decision: Decis
     case 'ack': {
       // A chained or batched job is counted (idempotently) before its ack, and acknowledged together with
       // the jobs it leads to: a kill in between leaves it reserved, to run again, never lost half-done.
-      const followUps = payload ? await succeededFollowUps(app, payload, job) : null
+      const followUps = payload && hasFollowUpWork(payload, job) ? await succeededFollowUps(app, payload, job) : null
       if (followUps && followUps.length > 0) await acknowledgeWithFollowUps(app, reserved, followUps)
       else await (hooks.acknowledge ? hooks.acknowledge(reserved) : reserved.delete())
-      await releaseUniqueLock(app, payload, 'finished')
+      if (holdsUniqueLock(payload)) await releaseUniqueLock(app, payload, 'finished')
       if (payload?.maxExceptions) await exceptionCounter(app).forget(payload.uuid)
       return
     }
@@ -311,4 +350,22 @@ function uuidFromRaw(raw: string): string | null {
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(describeError(error))
+}
+
+/**
+ * Whether the payload carries a unique lock at all (releaseUniqueLock() ignores anything but an object):
+ * a job without one skips two async calls per attempt.
+ */
+function holdsUniqueLock(payload: JobPayload | null): boolean {
+  return typeof payload?.uniqueLock === 'object' && payload.uniqueLock !== null
+}
+
+/** Whether any of the job's own properties is an object: restoreModels() looks nowhere else for model references. */
+function holdsObjects(job: Job): boolean {
+  const record = job as unknown as Record<string, unknown>
+  for (const key of Object.keys(record)) {
+    const value = record[key]
+    if (typeof value === 'object' && value !== null) return true
+  }
+  return false
 }

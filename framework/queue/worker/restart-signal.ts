@@ -39,6 +39,11 @@ export class RestartSignal {
     private readonly onError?: (error: unknown) => void | Promise<void>,
   ) {}
 
+  /** What current(now) would answer without reading the store, or undefined when a read is due: no promise per check. */
+  cached(now: number): number | null | undefined {
+    return now - this.lastCheck < CHECK_EVERY_MS ? this.value : undefined
+  }
+
   /** The signal's value (null when never given); read from the store at most every few seconds unless `fresh`. */
   async current(now = Date.now(), fresh = false): Promise<number | null> {
     if (!fresh && now - this.lastCheck < CHECK_EVERY_MS) return this.value

@@ -20,7 +20,8 @@ import { Watchdog } from './watchdog.ts'
  * `queue:work` renders them.
  */
 export class Worker {
-  private readonly inFlight = new Set<Promise<void>>()
+  /** Jobs running, by reservation (a job's own run removes it when done: no .finally() chain per job). */
+  private readonly inFlight = new Map<ReservedJob, Promise<void>>()
   private readonly restart: RestartSignal
   private readonly watchdog = new Watchdog()
   private readonly startedAt = Date.now()
@@ -83,7 +84,7 @@ export class Worker {
       let stop: StopReason | null
       while (!(stop = await this.stopIfNecessary())) await this.loop(driver, queues)
       await this.prefetched?.returnAll().catch((error: unknown) => this.report(error))
-      await Promise.all(this.inFlight)
+      await Promise.all(this.inFlight.values())
       await this.deferredAcks?.flush()
       stop = this.abandoned ?? stop
       await this.app.make('events').dispatch(new WorkerStopping(stop.code, stop.reason))
@@ -137,7 +138,11 @@ export class Worker {
    * holds and --max-jobs leaves room; otherwise a plain delete, and the loop claims as usual.
    */
   private async acknowledge(driver: QueueDriver, queue: string, reserved: ReservedJob): Promise<void> {
-    if (!driver.deleteAndPop || reserved.queue !== queue || (await this.stopIfNecessary())) return reserved.delete()
+    if (!driver.deleteAndPop || reserved.queue !== queue) return reserved.delete()
+    // Asked on every job: answered without a promise unless the restart signal is due for a read.
+    let stop = this.stopReasonNow()
+    if (stop === undefined) stop = await this.stopIfNecessary()
+    if (stop) return reserved.delete()
     // Checked and taken in one synchronous step after the await: acks finishing together cannot overfill --max-jobs.
     const room = this.options.maxJobs === 0 || this.jobsProcessed + this.inFlight.size + this.claiming < this.options.maxJobs
     if (!room) return reserved.delete()
@@ -217,28 +222,35 @@ export class Worker {
   private start(reserved: ReservedJob): void {
     // A prefetched job's lease has been renewed since it was claimed.
     if (!this.prefetched) this.leases?.hold(reserved)
-    const run = this.process(reserved).finally(() => {
-      this.leases?.release(reserved)
-      this.inFlight.delete(run)
-      this.wakeUp()
-    })
-    this.inFlight.add(run)
+    // process() is async: it always yields before its `finally`, so the entry exists when that removes it.
+    this.inFlight.set(reserved, this.process(reserved))
   }
 
-  /** Runs one job; then rests (`--rest`) while still holding its slot. */
+  /** Runs one job; then rests (`--rest`) while still holding its slot, and frees the slot. */
   private async process(reserved: ReservedJob): Promise<void> {
-    let result: ProcessResult | null = null
     try {
-      result = await processJob(this.app, reserved, this.options, this.hooks)
-    } catch (error) {
-      await this.settings.onError?.(error)
+      let result: ProcessResult | null = null
+      try {
+        result = await processJob(this.app, reserved, this.options, this.hooks)
+      } catch (error) {
+        await this.settings.onError?.(error)
+      }
+      this.jobsProcessed++
+      if (result?.abandoned) {
+        this.abandoned ??= { code: EXIT_ERROR, reason: `${result.jobName} timed out and did not stop; the process must exit so a supervisor restarts it` }
+        this.stop('abandoned')
+      }
+      if (this.options.rest > 0) await this.pause(this.options.rest * 1000)
+    } finally {
+      this.leases?.release(reserved)
+      this.inFlight.delete(reserved)
+      // A slot its own acknowledgement refilled (deleteAndPop started the next job) leaves the loop nothing
+      // to do: waking it cost three stop checks and an event-loop turn per job at concurrency 1.
+      // acknowledge() checks the stop conditions before every such claim, and a slot it leaves empty (a
+      // stop condition, --max-jobs, an empty queue) wakes the loop as before. With Queue.looping()
+      // listeners the loop still turns after every job, so they hear Looping as often as they did.
+      if (this.inFlight.size + this.claiming < this.options.concurrency || this.signal || this.app.make('events').hasListeners(Looping)) this.wakeUp()
     }
-    this.jobsProcessed++
-    if (result?.abandoned) {
-      this.abandoned ??= { code: EXIT_ERROR, reason: `${result.jobName} timed out and did not stop; the process must exit so a supervisor restarts it` }
-      this.stop('abandoned')
-    }
-    if (this.options.rest > 0) await this.pause(this.options.rest * 1000)
   }
 
   /** Sleeps, unless or until the worker is asked to stop. */
@@ -257,11 +269,23 @@ export class Worker {
   private async stopIfNecessary(): Promise<StopReason | null> {
     if (this.abandoned) return this.abandoned
     const now = Date.now()
-    const state: WorkerState = {
+    return shouldStop(this.state(now, await this.restart.current(now)), this.options)
+  }
+
+  /** stopIfNecessary() without a promise; undefined when the restart signal is due for a read (then ask that). */
+  private stopReasonNow(): StopReason | null | undefined {
+    if (this.abandoned) return this.abandoned
+    const now = Date.now()
+    const restartSignal = this.restart.cached(now)
+    return restartSignal === undefined ? undefined : shouldStop(this.state(now, restartSignal), this.options)
+  }
+
+  private state(now: number, restartSignal: number | null): WorkerState {
+    return {
       signal: this.signal,
       startedAt: this.startedAt,
       now,
-      restartSignal: await this.restart.current(now),
+      restartSignal,
       restartSignalAtStart: this.restartSignalAtStart,
       memoryMb: this.memoryMb(now),
       // Jobs in flight count toward --max-jobs: they were claimed and will finish before we exit.
@@ -269,7 +293,6 @@ export class Worker {
       queuesEmpty: this.queuesEmpty,
       loops: this.loops,
     }
-    return shouldStop(state, this.options)
   }
 
   /** Memory in MB, sampled at most every second: reading it costs more than a fast job. */
