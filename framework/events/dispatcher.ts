@@ -8,6 +8,8 @@
 export type EventClass<E extends object = object> = abstract new (...args: any[]) => E
 export type Listener<E> = (event: E) => void | Promise<void>
 
+const SETTLED: Promise<void> = Promise.resolve()
+
 export class EventDispatcher {
   private readonly listeners = new Map<EventClass, Listener<never>[]>()
 
@@ -31,12 +33,28 @@ export class EventDispatcher {
     if (index >= 0) list.splice(index, 1)
   }
 
+  /** Whether anything listens to `event` or a class it extends. Allocates nothing: the worker asks on every job. */
   hasListeners(event: EventClass): boolean {
-    return this.listenersFor(Object.create(event.prototype as object) as object).length > 0
+    return this.listeners.size > 0 && this.listensFrom(event.prototype as object)
   }
 
-  async dispatch(event: object): Promise<void> {
+  /** Runs the event's listeners in order; with none, returns a settled promise at once (nothing to await). */
+  dispatch(event: object): Promise<void> {
+    if (this.listeners.size === 0 || !this.listensFrom(Object.getPrototypeOf(event) as object | null)) return SETTLED
+    return this.run(event)
+  }
+
+  private async run(event: object): Promise<void> {
     for (const listener of this.listenersFor(event)) await (listener as Listener<object>)(event)
+  }
+
+  /** Whether a listener is registered for `proto`'s class or one it extends (the walk listenersFor makes). */
+  private listensFrom(proto: object | null): boolean {
+    for (let p: unknown = proto; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+      const list = this.listeners.get((p as { constructor: EventClass }).constructor)
+      if (list && list.length > 0) return true
+    }
+    return false
   }
 
   /** Listeners of the event's class and of each class it extends, most specific first. */

@@ -162,10 +162,24 @@ export function payloadFromFields(fields: Record<string, unknown>): JobPayload {
     pushedAt: numberOrNull(fields, 'pushedAt') ?? 0,
   }
   // Fields added by later modules (chain, batch) pass through; defined, not assigned, so no key reaches a prototype.
+  // The usual payload has exactly the known fields (counted first): nothing to carry over.
+  if (onlyKnownFields(fields)) return payload
   for (const [key, value] of Object.entries(fields)) {
     if (!(key in payload) && key !== '__proto__') Object.defineProperty(payload, key, { value, enumerable: true, writable: true, configurable: true })
   }
   return payload
+}
+
+/** The fields a payload always has, as payloadFromFields builds it. */
+const KNOWN_FIELDS = ['uuid', 'job', 'displayName', 'data', 'maxTries', 'maxExceptions', 'backoff', 'timeout', 'retryUntil', 'failOnTimeout', 'pushedAt'] as const
+
+/** Whether `fields` has every known field as its own and no other own key. */
+function onlyKnownFields(fields: Record<string, unknown>): boolean {
+  let own = 0
+  for (const key in fields) if (Object.hasOwn(fields, key) && ++own > KNOWN_FIELDS.length) return false
+  if (own !== KNOWN_FIELDS.length) return false
+  for (const key of KNOWN_FIELDS) if (!Object.hasOwn(fields, key)) return false
+  return true
 }
 
 /** Rebuilds the job a payload describes, from the registry only. Throws E_UNKNOWN_JOB for other names. */
@@ -179,12 +193,20 @@ export function hydrateJob(payload: JobPayload, registry: Pick<JobRegistry, 'res
  */
 export function hydrateJobClass<T extends Job>(cls: JobClass<T>, payload: JobPayload): T {
   const job = Object.create(cls.prototype as object) as T
-  const data = decodeData(readJobData(payload), 'data')
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new MalformedPayloadError('"data" must be an object of job properties')
-  for (const [key, value] of Object.entries(data)) {
-    // Keys that name something on the class (handle, job, constructor...) are not data: skip them.
-    if (SETTINGS.has(key) || key in job) continue
-    define(job, key, value)
+  const raw = readJobData(payload)
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && !Object.hasOwn(raw, TAG)) {
+    // Untagged plain data (the usual case): each value is decoded straight onto the job, without the
+    // intermediate object decodeObject would build, and with its guard (a `__proto__` key is dropped).
+    // Every value is decoded, as before, even one whose key names a class member and is then skipped.
+    for (const [key, item] of Object.entries(raw)) {
+      if (key === '__proto__') continue
+      const value = decodeItem(item, 'data', key)
+      if (!isMember(job, key)) define(job, key, value)
+    }
+  } else {
+    const data = decodeData(raw, 'data')
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new MalformedPayloadError('"data" must be an object of job properties')
+    for (const [key, value] of Object.entries(data)) if (!isMember(job, key)) define(job, key, value)
   }
   if (payload.maxTries !== null) define(job, 'tries', payload.maxTries)
   if (payload.backoff !== null) define(job, 'backoff', payload.backoff)
@@ -192,6 +214,16 @@ export function hydrateJobClass<T extends Job>(cls: JobClass<T>, payload: JobPay
   if (payload.maxExceptions !== null) define(job, 'maxExceptions', payload.maxExceptions)
   if (payload.failOnTimeout) define(job, 'failOnTimeout', true)
   return job
+}
+
+/** Keys that name a setting or something on the class (handle, job, constructor...) are not data. */
+function isMember(job: Job, key: string): boolean {
+  return SETTINGS.has(key) || key in job
+}
+
+/** A property's value decoded; a JSON primitive is returned as is (its path, for errors, is never built). */
+function decodeItem(item: unknown, path: string, key: string): unknown {
+  return typeof item === 'object' && item !== null ? decodeData(item, join(path, key)) : item
 }
 
 /** A job's backoff as the payload stores it: seconds per retry, or null. */
@@ -285,7 +317,7 @@ function decodeObject(value: unknown, path: string): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [key, item] of Object.entries(value)) {
     if (key === '__proto__') continue // never let payload data choose a prototype
-    define(out, key, decodeData(item, join(path, key)))
+    define(out, key, decodeItem(item, path, key))
   }
   return out
 }

@@ -137,7 +137,8 @@ interface Attempt {
 async function runAttempt(app: Application, reserved: ReservedJob, prepared: Prepared & { ok: true }, timeout: number, hooks: ProcessHooks): Promise<Attempt> {
   const { payload, job, jobName } = prepared
   const events = app.make('events')
-  await events.dispatch(new JobProcessing(reserved.connectionName, reserved, payload))
+  // Nobody listening (the usual worker) costs neither the event object nor an await.
+  if (events.hasListeners(JobProcessing)) await events.dispatch(new JobProcessing(reserved.connectionName, reserved, payload))
   const context = new AttemptContext(reserved, payload.uuid)
   hooks.onAttempt?.(reserved, context)
   const state = bindJobRuntime(job, context)
@@ -169,7 +170,7 @@ async function runAttempt(app: Application, reserved: ReservedJob, prepared: Pre
 /** The events that follow a carried-out decision (JobFailed is fired where the failure is carried out). */
 async function announce(app: Application, reserved: ReservedJob, payload: JobPayload, outcome: Outcome, decision: Decision): Promise<void> {
   const events = app.make('events')
-  if (decision.action === 'ack') await events.dispatch(new JobProcessed(reserved.connectionName, reserved, payload))
+  if (decision.action === 'ack' && events.hasListeners(JobProcessed)) await events.dispatch(new JobProcessed(reserved.connectionName, reserved, payload))
   if (decision.action === 'release' && (outcome.kind === 'error' || outcome.kind === 'timeout')) {
     await events.dispatch(new JobReleasedAfterException(reserved.connectionName, reserved, payload, decision.delay))
   }
