@@ -24,14 +24,6 @@ import { peekBusState } from './job-bus-state.ts'
 import { busFields, hasBusFields } from './payload-fields.ts'
 
 /**
- * Whether the job is chained or batched: only then has shouldSkip() anything to bind or check. Lets the
- * worker start a plain job's handler without the promise of a call that answers false.
- */
-export function isBusJob(payload: JobPayload): boolean {
-  return hasBusFields(payload)
-}
-
-/**
  * Whether succeededFollowUps() may yield anything: a chained or batched job, or one that prepended or
  * appended to a chain while it ran. False for a plain job, which then saves an async call on its ack.
  */

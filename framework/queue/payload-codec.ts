@@ -86,9 +86,7 @@ export function encodeJob(job: Job, defaults: PayloadDefaults = {}, security?: P
  */
 export function plainPayloadJson(payload: JobPayload): string | undefined {
   // A field this writer does not know (one added to the payload later) must not be dropped.
-  let fields = 0
-  for (const key in payload) if (Object.hasOwn(payload, key)) fields++
-  if (fields !== PLAIN_FIELDS) return undefined
+  if (!onlyKnownFields(payload as unknown as Record<string, unknown>)) return undefined
   const tries = simpleJson(payload.maxTries)
   const exceptions = simpleJson(payload.maxExceptions)
   const backoff = payload.backoff === null ? 'null' : Array.isArray(payload.backoff) ? JSON.stringify(payload.backoff) : undefined
@@ -107,8 +105,6 @@ export function plainPayloadJson(payload: JobPayload): string | undefined {
     `,"failOnTimeout":${failOnTimeout},"pushedAt":${pushedAt},"data":${JSON.stringify(payload.data)}}`
   )
 }
-
-const PLAIN_FIELDS = 11
 
 /** What JSON.stringify writes for null, a boolean or a number; undefined for anything else. */
 function simpleJson(value: unknown): string | undefined {
@@ -170,7 +166,7 @@ export function payloadFromFields(fields: Record<string, unknown>): JobPayload {
   return payload
 }
 
-/** The fields a payload always has, as payloadFromFields builds it. */
+/** The fields a payload always has, as encodeJob and payloadFromFields build it. */
 const KNOWN_FIELDS = ['uuid', 'job', 'displayName', 'data', 'maxTries', 'maxExceptions', 'backoff', 'timeout', 'retryUntil', 'failOnTimeout', 'pushedAt'] as const
 
 /** Whether `fields` has every known field as its own and no other own key. */

@@ -7,7 +7,8 @@ import { bindJobRuntime, type Job, type JobRuntimeState } from '../job.ts'
 import { decodePayload } from '../payload-codec.ts'
 import { openJob } from '../payload-security.ts'
 import { releaseUniqueLock } from '../unique-jobs.ts'
-import { failedFollowUps, hasFollowUpWork, isBusJob, shouldSkip, succeededFollowUps } from '../../bus/job-lifecycle.ts'
+import { failedFollowUps, hasFollowUpWork, shouldSkip, succeededFollowUps } from '../../bus/job-lifecycle.ts'
+import { hasBusFields } from '../../bus/payload-fields.ts'
 import { acknowledgeWithFollowUps } from '../../bus/follow-ups.ts'
 import { decide, type DecideInput, type Decision, type Outcome } from './decide.ts'
 import { TimeoutExceededError } from './errors.ts'
@@ -155,7 +156,7 @@ async function runAttempt(app: Application, reserved: ReservedJob, prepared: Pre
   const watch = timeout > 0 ? hooks.watchdog?.arm(Date.now() + timeout * 1000 + graceMs + WATCHDOG_MARGIN_MS) : undefined
   // A job of a cancelled batch skips itself (and counts as done); shouldSkip also binds this.batch().
   // A plain job (no chain or batch fields) has nothing to skip or bind: its handler starts without that promise.
-  const start = isBusJob(payload) ? () => shouldSkip(app, payload, job).then((skip) => (skip ? null : runThroughMiddleware(job)), asError) : () => runThroughMiddleware(job)
+  const start = hasBusFields(payload) ? () => shouldSkip(app, payload, job).then((skip) => (skip ? null : runThroughMiddleware(job)), asError) : () => runThroughMiddleware(job)
   const race = startRacingTimeout(start, timeout)
   const { running } = race
   const settled = await race.settled
