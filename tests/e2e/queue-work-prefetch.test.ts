@@ -23,7 +23,8 @@ describe('queue:work --prefetch on the database driver (SQLite)', () => {
     expect(first.code).toBe(3)
     // The process died holding all three: none was given back.
     expect((await fx.jobs()).map((job) => job.attempts)).toEqual([1, 1, 1])
-    await new Promise((resolve) => setTimeout(resolve, 2500))
+    // Expired means reserved_at + retry_after < now in whole server seconds: up to retry_after + 1 s after the claim.
+    await new Promise((resolve) => setTimeout(resolve, 3200))
     const second = await fx.craft(['queue:work', '--timeout=1', '--tries=3', '--stop-when-empty', '--sleep=0'], { env })
     expect(second.code).toBe(0)
     expect(fx.records(file)).toEqual(['exit start 1', 'a start 2', 'a done 2', 'b start 2', 'b done 2'])
