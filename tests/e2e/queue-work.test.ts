@@ -185,7 +185,8 @@ describe('queue:work and handlers that never give the worker back', () => {
     const first = await fx.craft(['queue:work', '--timeout=1', '--stop-when-empty', '--sleep=0'], { env })
     expect(first.signal).toBe('SIGKILL')
     expect(first.stderr).toContain('watchdog')
-    await new Promise((resolve) => setTimeout(resolve, 2500)) // let the reservation expire
+    // Expired means reserved_at + retry_after < now in whole server seconds: up to retry_after + 1 s after the claim.
+    await new Promise((resolve) => setTimeout(resolve, 3200))
     const second = await fx.craft(['queue:work', '--timeout=1', '--stop-when-empty', '--sleep=0'], { env })
     expect(second.code).toBe(0)
     expect(fx.records(file)).toEqual(['spin start 1'])
@@ -200,7 +201,7 @@ describe('queue:work and handlers that never give the worker back', () => {
     const env = { DB_QUEUE_RETRY_AFTER: '2' }
     const first = await fx.craft(['queue:work', '--timeout=1', '--stop-when-empty'], { env })
     expect(first.code).toBe(3)
-    await new Promise((resolve) => setTimeout(resolve, 2500))
+    await new Promise((resolve) => setTimeout(resolve, 3200)) // the same whole-second expiry
     const second = await fx.craft(['queue:work', '--timeout=1', '--stop-when-empty', '--sleep=0'], { env })
     expect(second.code).toBe(0)
     expect(fx.records(file)).toEqual(['exit start 1'])
