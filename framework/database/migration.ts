@@ -11,3 +11,9 @@ export interface Migration {
 export function defineMigration(migration: Migration): Migration {
   return migration
 }
+
+/** The knex connection is PostgreSQL: for the few statements only it has (a migration setting a table's fillfactor, the queue dialect). */
+export function isPostgres(db: Knex): boolean {
+  const client = String((db.client as { config?: { client?: unknown } }).config?.client ?? '')
+  return client === 'pg' || client === 'postgres' || client === 'postgresql'
+}

@@ -288,6 +288,33 @@ export function runQueueConformance(label: string, makeDriver: () => Promise<Con
       const [job] = await driver.pop(queue)
       expect(job!.rawBody).toBe('wake')
     })
+
+    it('waitForJobs ends once a delayed job or an expired reservation is due, not at its timeout', async () => {
+      const { driver, retryAfter } = await open()
+      if (!driver.waitForJobs) return
+      const queue = queueName()
+      const never = new AbortController().signal
+      // The first wait may only set up the wake-up channel; let it.
+      await driver.waitForJobs([queue], 50, never)
+      await driver.pushRaw('due', queue, { delay: 1 })
+      // As a worker does: a claim that finds nothing, then the wait.
+      expect(await driver.pop(queue)).toEqual([])
+      let started = Date.now()
+      await driver.waitForJobs([queue], 15_000, never)
+      // The delay, plus up to a second where a driver keeps whole seconds.
+      expect(Date.now() - started).toBeLessThan(3000)
+      const [job] = await driver.pop(queue)
+      expect(job?.rawBody).toBe('due')
+
+      // Its worker "dies": no ack. The reservation is claimable retry_after (+1 s in whole seconds) later.
+      expect(await driver.pop(queue)).toEqual([])
+      started = Date.now()
+      await driver.waitForJobs([queue], 15_000, never)
+      expect(Date.now() - started).toBeLessThan((retryAfter + 2) * 1000)
+      const [again] = await driver.pop(queue)
+      expect(again?.rawBody).toBe('due')
+      expect(again?.attempts).toBe(2)
+    })
   })
 }
 

@@ -4,7 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ReservedJob } from '../../framework/queue/contracts.ts'
+import type { Knex } from 'knex'
 import { createDatabaseQueue } from '../../framework/queue/drivers/database.ts'
+import { dialectFor } from '../../framework/queue/drivers/database-dialect.ts'
+import { deleteReservations } from '../../framework/queue/drivers/database-queries.ts'
 import { availableEngines, type TestDatabase } from '../support/services.ts'
 import { appOn, createQueueDatabase, queueConnectionConfig } from './database-queue-setup.ts'
 
@@ -31,6 +34,26 @@ for (const engine of await availableEngines()) {
         await driver.close()
         await app.shutdown()
       }
+    }
+
+    /** A driver on a database of its own, never analyzed: for tests that depend on PostgreSQL's statistics. */
+    async function withFreshDatabase(run: (driver: Awaited<ReturnType<typeof createDatabaseQueue>>, db: Knex) => Promise<void>): Promise<void> {
+      const fresh = await createQueueDatabase(engine)
+      const app = await appOn(fresh, RETRY_AFTER)
+      const driver = await createDatabaseQueue('database', queueConnectionConfig(RETRY_AFTER), app)
+      try {
+        await run(driver, await app.make('db').connection())
+      } finally {
+        await driver.close()
+        await app.shutdown()
+        await fresh.drop()
+      }
+    }
+
+    /** The lines of PostgreSQL's EXPLAIN for one statement. */
+    async function explain(db: Knex, sql: string, bindings: string[] = []): Promise<string> {
+      const result = (await db.raw(`EXPLAIN ${sql}`, bindings)) as { rows: { 'QUERY PLAN': string }[] }
+      return result.rows.map((row) => row['QUERY PLAN']).join('\n')
     }
 
     it('acknowledges one job and reserves the next ones in one call', async () => {
@@ -107,6 +130,69 @@ for (const engine of await availableEngines()) {
         expect(Number(plans[0]!.generic_plans)).toBeGreaterThanOrEqual(5)
       } finally {
         await driver.close()
+        await app.shutdown()
+      }
+    })
+
+    it.runIf(engine === 'pgsql')('analyzes a jobs table that filled faster than autovacuum looks, before claiming from it', async () => {
+      await withFreshDatabase(async (driver, db) => {
+        const queue = `backlog-${engine}`
+        await driver.bulkRaw(Array.from({ length: 5000 }, (_, i) => `b${i}`), queue)
+        // No statistics on `queue`: the planner would take the queue for a rare value and sort all of it per claim.
+        const queueStats = async () => ((await db.raw(`SELECT count(*)::int AS n FROM pg_stats WHERE tablename = 'jobs' AND attname = 'queue'`)) as { rows: { n: number }[] }).rows[0]!.n
+        expect(await queueStats()).toBe(0)
+        const claimed = await driver.pop(queue, 500)
+        expect(claimed.map((job) => job.rawBody).slice(0, 2)).toEqual(['b0', 'b1'])
+        expect(await queueStats()).toBe(1)
+        expect(await explain(db, 'SELECT id FROM jobs WHERE queue = ? ORDER BY queue, id LIMIT 500', [queue])).not.toMatch(/Sort/)
+      })
+    })
+
+    it.runIf(engine === 'pgsql')('acknowledges a batch through the primary key even when statistics saw only waiting jobs', async () => {
+      await withFreshDatabase(async (driver, db) => {
+        const queue = `acks-${engine}`
+        await driver.bulkRaw(Array.from({ length: 20_000 }, (_, i) => `a${i}`), queue)
+        const dialect = await dialectFor(db)
+        // As autovacuum sees a backlog: reserved_at is NULL on every sampled row.
+        await db.raw('ANALYZE jobs')
+        const jobs = await driver.pop(queue, 300)
+        const keys = jobs.map((job) => ({ id: job.id, attempts: job.attempts }))
+        let sent = ''
+        const recorder = { raw: async (sql: string) => ((sent = sql), { rowCount: 0 }) } as unknown as Knex
+        await deleteReservations({ db: recorder, dialect, table: 'jobs' }, keys)
+        // Not a scan of the 20,000 rows per acknowledged job (a nested loop), which the planner chose before.
+        expect(await explain(db, sent.replace(/^SET LOCAL[^;]*;\s*/, ''))).toMatch(/Index Cond: \(id = ANY/)
+        expect(await deleteReservations({ db, dialect, table: 'jobs' }, keys)).toBe(300)
+      })
+    })
+
+    it('acknowledges the current reservation of a job when a stale one of the same job is in the same batch', async () => {
+      await withDriver(async (driver) => {
+        const queue = `acks-stale-${engine}`
+        await driver.pushRaw('twice', queue)
+        const [stale] = await driver.pop(queue)
+        await stale!.release(0)
+        const [current] = await driver.pop(queue)
+        expect(current!.attempts).toBe(2)
+        const app = await appOn(database, RETRY_AFTER)
+        try {
+          const db = await app.make('db').connection()
+          const table = { db, dialect: await dialectFor(db), table: 'jobs' }
+          expect(await deleteReservations(table, [stale!, current!].map((job) => ({ id: job.id, attempts: job.attempts })))).toBe(1)
+          expect(await driver.size(queue)).toBe(0)
+        } finally {
+          await app.shutdown()
+        }
+      })
+    })
+
+    it.runIf(engine === 'pgsql')('creates the jobs table with room for claims to update rows in place (fillfactor 50)', async () => {
+      const app = await appOn(database, RETRY_AFTER)
+      try {
+        const db = await app.make('db').connection()
+        const options = ((await db.raw(`SELECT reloptions FROM pg_class WHERE oid = 'jobs'::regclass`)) as { rows: { reloptions: string[] | null }[] }).rows[0]?.reloptions
+        expect(options).toContain('fillfactor=50')
+      } finally {
         await app.shutdown()
       }
     })

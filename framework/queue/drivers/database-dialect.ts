@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { isPostgres } from '../../database/migration.ts'
 
 export type QueueEngine = 'sqlite' | 'pgsql' | 'mysql'
 
@@ -16,6 +17,8 @@ export interface QueueDialect {
   readonly now: string
   /** Unix seconds `?` seconds from now (one bound parameter), rounded up so a delay is never cut short. */
   readonly later: string
+  /** Unix seconds now with their fraction: how far an idle worker is from the server's next second. */
+  readonly clock: string
   /**
    * How a reservation is claimed atomically: one `UPDATE ... RETURNING` over a `FOR UPDATE SKIP LOCKED`
    * subquery (PostgreSQL), one `UPDATE ... RETURNING` (SQLite serializes writers, so no row locks are
@@ -60,8 +63,8 @@ export interface QueueDialect {
 
 /** The dialect of a knex connection. MariaDB is told apart from MySQL by its version string. */
 export async function dialectFor(db: Knex): Promise<QueueDialect> {
+  if (isPostgres(db)) return pgsql
   const client = String((db.client as { config?: { client?: unknown } }).config?.client ?? '')
-  if (client === 'pg' || client === 'postgres' || client === 'postgresql') return pgsql
   if (client === 'mysql' || client === 'mysql2') {
     const version = mysql.rows<{ v: string }>(await db.raw('SELECT VERSION() AS v'))[0]?.v ?? ''
     return /mariadb/i.test(version) ? mariadb : mysql
@@ -73,6 +76,7 @@ const sqlite: QueueDialect = {
   engine: 'sqlite',
   now: 'unixepoch()',
   later: `CAST(ceil(unixepoch('subsec') + ?) AS INTEGER)`,
+  clock: `unixepoch('subsec')`,
   claim: 'update-returning',
   returning: true,
   jsonRows: null,
@@ -93,6 +97,7 @@ const pgsql: QueueDialect = {
   engine: 'pgsql',
   now: 'floor(extract(epoch from clock_timestamp()))::bigint',
   later: 'ceil(extract(epoch from clock_timestamp()) + ?::float8)::bigint',
+  clock: 'extract(epoch from clock_timestamp())::float8',
   claim: 'skip-locked-returning',
   returning: true,
   jsonRows: 'json_array_elements_text(?::json) WITH ORDINALITY AS rows (payload, n)',
@@ -114,6 +119,7 @@ const mysql: QueueDialect = {
   engine: 'mysql',
   now: 'UNIX_TIMESTAMP()',
   later: 'CAST(CEIL(UNIX_TIMESTAMP(NOW(6)) + ?) AS UNSIGNED)',
+  clock: 'UNIX_TIMESTAMP(NOW(6))',
   claim: 'select-for-update',
   returning: false,
   jsonRows: null,

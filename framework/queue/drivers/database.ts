@@ -15,6 +15,7 @@ import {
   deleteReservations,
   insertJobs,
   isTransaction,
+  nextDueIn,
   releaseReservation,
   returnReservations,
   touchReservation,
@@ -26,12 +27,17 @@ import {
 import { whileAvailable, withTable, type QueueServer } from './database-errors.ts'
 import { directSqlite, watchCommits, type StatementRunner } from './database-sqlite-direct.ts'
 import { directPg } from './database-pg-direct.ts'
+import { PgStatsKeeper } from './database-pg-stats.ts'
 import { retryOnContention } from './database-retry.ts'
 
 /** Rows per INSERT in bulkRaw: well under every bound-parameter limit (SQLite 32,766; pg one JSON parameter). */
 const INSERT_CHUNK = 1000
 /** Reservations per give-back UPDATE: two bound parameters each, well under every limit. */
 const RETURN_CHUNK = 500
+/** How long after a delayed job's second an idle worker looks: the server's clock must have passed it. */
+const DUE_MARGIN_MS = 5
+/** How soon an idle worker looks again when a due row was held by another claimer. */
+const DUE_RETRY_MS = 50
 
 /**
  * The `database` queue driver: Laravel's `jobs` table on SQLite, PostgreSQL or MariaDB/MySQL, through
@@ -59,6 +65,8 @@ export class DatabaseQueue implements QueueDriver {
   private readonly localWaiters = new Set<{ queues: string[]; wake(): void }>()
   /** The hot statements prepared once per connection (database-sqlite-direct.ts, database-pg-direct.ts). */
   private readonly direct: StatementRunner | null
+  /** PostgreSQL: ANALYZE when a backlog arrived faster than autovacuum noticed (database-pg-stats.ts). */
+  private readonly stats: PgStatsKeeper | null
 
   constructor(
     readonly connectionName: string,
@@ -69,6 +77,7 @@ export class DatabaseQueue implements QueueDriver {
     private readonly server: QueueServer,
   ) {
     this.direct = dialect.engine === 'sqlite' ? directSqlite(db) : dialect.engine === 'pgsql' ? directPg(db) : null
+    this.stats = dialect.engine === 'pgsql' ? new PgStatsKeeper(db, dialect.quote(config.table)) : null
     this.acks = new AckBatcher<ClaimedRow>((keys, claim) =>
       claim
         ? this.run(() => deleteAndClaim(this.jobTable(), keys, claim.queue, claim.max, this.config.retry_after))
@@ -108,7 +117,9 @@ export class DatabaseQueue implements QueueDriver {
 
   async pop(queue: string, max = 1): Promise<ReservedJob[]> {
     const limit = Math.max(1, Math.floor(max))
+    if (this.stats?.unchecked) await this.stats.check()
     const rows = await this.run(() => claimJobs(this.jobTable(), queue, limit, this.config.retry_after))
+    if (rows.length === limit) void this.stats?.check()
     return this.reservations(queue, rows)
   }
 
@@ -123,7 +134,9 @@ export class DatabaseQueue implements QueueDriver {
       await job.delete()
       return this.pop(queue, limit)
     }
-    return this.reservations(queue, await this.acks.deleteAndClaim(job.key(), queue, limit))
+    const rows = await this.acks.deleteAndClaim(job.key(), queue, limit)
+    if (rows.length === limit) void this.stats?.check()
+    return this.reservations(queue, rows)
   }
 
   /** Prefetched jobs a stopping worker never started: available again at once, their claim's attempt taken back. */
@@ -154,10 +167,38 @@ export class DatabaseQueue implements QueueDriver {
    * commit by another connection (another process dispatching) wakes it within a few milliseconds
    * (watchCommits). MySQL has no such signal: a push through this same driver wakes it, otherwise it
    * sleeps `timeoutMs` (the worker's --sleep) and polls again, as Laravel's database driver does.
+   *
+   * On every engine the wait also ends just after the server's clock reaches the next delayed job's
+   * second (or an expiring reservation's), when that comes before `timeoutMs`: a delayed job starts on
+   * time whatever --sleep is, instead of up to a whole sleep late.
    */
   async waitForJobs(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
-    if (this.listener) return this.listener.wait(queues, timeoutMs, signal)
     if (signal.aborted) return
+    const wait = new AbortController()
+    const forward = () => wait.abort()
+    signal.addEventListener('abort', forward, { once: true })
+    let dueTimer: NodeJS.Timeout | undefined
+    // Asked alongside the wait, not before it: a notification arriving meanwhile must not wait for this query.
+    void nextDueIn(this.jobTable(), queues, this.config.retry_after).then(
+      (ms) => {
+        if (ms === null || wait.signal.aborted || ms >= timeoutMs) return
+        // A row that is already due was skipped under another claimer's lock: look again soon, not in a loop.
+        dueTimer = setTimeout(forward, ms > 0 ? ms + DUE_MARGIN_MS : DUE_RETRY_MS)
+      },
+      // The next claim reports a failing server; this lookup only shortens a sleep.
+      () => undefined,
+    )
+    try {
+      await this.waitForWake(queues, timeoutMs, wait.signal)
+    } finally {
+      wait.abort()
+      clearTimeout(dueTimer)
+      signal.removeEventListener('abort', forward)
+    }
+  }
+
+  private async waitForWake(queues: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (this.listener) return this.listener.wait(queues, timeoutMs, signal)
     await new Promise<void>((resolve) => {
       const waiter = { queues, wake: () => done() }
       const timer = setTimeout(() => done(), timeoutMs)

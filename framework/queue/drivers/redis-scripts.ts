@@ -46,8 +46,11 @@ export interface PoppedJob {
 
 export interface PopResult {
   jobs: PoppedJob[]
-  /** Milliseconds until the queue's next delayed job is due, or null when none is delayed. */
-  nextDelayedMs: number | null
+  /**
+   * Milliseconds until the queue's next delayed job is due (or, after a pop that found nothing, its next
+   * reservation expires, whichever is first); null when there is none.
+   */
+  nextDueMs: number | null
 }
 
 /** A finished reservation to acknowledge: its job id and the token that must still own it. */
@@ -221,5 +224,5 @@ function parsePop(reply: PopReply, offset: number): PopResult {
   for (let i = offset + 1; i + 3 < reply.length; i += 4) {
     jobs.push({ id: reply[i] as string, body: reply[i + 1] as string, attempts: reply[i + 2] as number, token: reply[i + 3] as string })
   }
-  return { jobs, nextDelayedMs: next < 0 ? null : next }
+  return { jobs, nextDueMs: next < 0 ? null : next }
 }

@@ -25,7 +25,7 @@ export class RedisQueue implements QueueDriver {
   private readonly scripts: QueueScripts
   private readonly waiter: BlockingWaiter
   private readonly retryAfterMs: number
-  /** Server-reported time until each queue's next delayed job, so a wait ends when it is due. */
+  /** Server-reported time until each queue's next delayed job (or expiring reservation), so a wait ends when it is due. */
   private readonly nextDue = new Map<string, number>()
   /** Coalesces the deleteAndPop calls of one tick into one deleteManyAndPop per queue. */
   private readonly batcher = new AckBatcher((jobs, queue, max) => this.deleteManyAndPop(jobs, queue, max))
@@ -165,8 +165,8 @@ export class RedisQueue implements QueueDriver {
   }
 
   private reserved(queue: string, result: PopResult): ReservedJob[] {
-    if (result.nextDelayedMs === null) this.nextDue.delete(queue)
-    else this.nextDue.set(queue, Date.now() + result.nextDelayedMs)
+    if (result.nextDueMs === null) this.nextDue.delete(queue)
+    else this.nextDue.set(queue, Date.now() + result.nextDueMs)
     return result.jobs.map((popped) => new RedisReservedJob(this, queue, popped))
   }
 

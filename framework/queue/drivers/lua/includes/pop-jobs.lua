@@ -13,7 +13,9 @@ local function migrateDue(from, waiting, now, tokens)
 end
 
 -- Reserves up to `max` waiting jobs after migrating due delayed jobs and expired reservations.
--- Keys in the order of pop-8.lua. Returns {msUntilNextDelayed or -1, id, body, attempts, token, ...}.
+-- Keys in the order of pop-8.lua. Returns {msUntilNextDue or -1, id, body, attempts, token, ...}:
+-- the next due time is the first delayed job's, or, when nothing was popped (the worker may go idle), the
+-- earlier of that and the first reservation's expiry.
 local function popJobs(waiting, delayed, reserved, notify, jobs, attempts, tokens, idKey, max, retryAfterMs, nonce)
   local now = nowMs()
   migrateDue(delayed, waiting, now, nil)
@@ -43,7 +45,11 @@ local function popJobs(waiting, delayed, reserved, notify, jobs, attempts, token
   end
   syncNotify(notify, waiting)
 
-  local nextDelayed = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')
-  if nextDelayed[2] then result[1] = math.max(0, tonumber(nextDelayed[2]) - now) end
+  local nextDue = redis.call('ZRANGE', delayed, 0, 0, 'WITHSCORES')[2]
+  if #result == 1 then
+    local expiry = redis.call('ZRANGE', reserved, 0, 0, 'WITHSCORES')[2]
+    if expiry and (not nextDue or tonumber(expiry) < tonumber(nextDue)) then nextDue = expiry end
+  end
+  if nextDue then result[1] = math.max(0, tonumber(nextDue) - now) end
   return result
 end
