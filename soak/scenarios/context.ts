@@ -43,6 +43,11 @@ export async function dispatch(context: ScenarioContext, jobs: Job[], queue = 'd
   return uuids
 }
 
+/** The value at fraction `p` (0.99 = p99) of ascending `sorted`; undefined when it is empty. */
+export function percentile(sorted: readonly number[], p: number): number | undefined {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }

@@ -12,7 +12,7 @@ import { RETRY_AFTER, soakApp } from '../backends.ts'
 import type { PrivateServer } from '../private-servers.ts'
 import { produceOverCli, produceOverHttp, serve, type Answer, type CliRun } from '../producers.ts'
 import { Supervisor } from '../supervisor.ts'
-import { result, sleep, waitUntil, workerEnv, type Scenario, type ScenarioContext } from './context.ts'
+import { percentile, result, sleep, waitUntil, workerEnv, type Scenario, type ScenarioContext } from './context.ts'
 import { withPrivateBackend } from './private-backend.ts'
 
 /** An answer while the server is down must come within this (the issue's pass line). */
@@ -92,7 +92,7 @@ async function producersRun(context: ScenarioContext, server: PrivateServer, sta
 
   const reasons: string[] = []
   if (lost.length > 0) reasons.push(`${lost.length} accepted then lost (${lost.slice(0, 3).join(', ')})`)
-  if (phantoms.length > 0) reasons.push(`${phantoms.length} refused yet executed (${phantoms.slice(0, 3).join(', ')})`)
+  if (phantoms.length > 0) reasons.push(`${phantoms.length} refused yet executed (${phantoms.slice(0, 3).map((key) => describePhantom(key, answers, timeline)).join(', ')})`)
   if (down.length === 0) reasons.push('no request was answered while the server was down')
   if (badDown.length > 0) reasons.push(`${badDown.length} answers while down were not a 503 JSON with Retry-After within ${DOWN_ANSWER_MS} ms (e.g. ${describe(badDown[0] as Answer)})`)
   if (unexpected.length > 0) reasons.push(`${unexpected.length} answers neither 2xx nor 503 (e.g. ${describe(unexpected[0] as Answer)})`)
@@ -115,7 +115,7 @@ async function producersRun(context: ScenarioContext, server: PrivateServer, sta
     passLine: PASS_LINE,
     notes: [
       `${answers.length} answers (${acceptedKeys.size} accepted incl. CLI) from ${loops} clients`,
-      `down ${((timeline.startBegan - timeline.stopped) / 1000).toFixed(1)}s: ${down.length} answers, 503 in p50 ${percentile(downLatencies, 0.5)} / p99 ${percentile(downLatencies, 0.99)} / max ${downLatencies.at(-1) ?? '-'} ms`,
+      `down ${((timeline.startBegan - timeline.stopped) / 1000).toFixed(1)}s: ${down.length} answers, 503 in p50 ${percentile(downLatencies, 0.5) ?? '-'} / p99 ${percentile(downLatencies, 0.99) ?? '-'} / max ${downLatencies.at(-1) ?? '-'} ms`,
       `CLI down: exit ${downCli?.code} in ${downCli ? (downCli.ms / 1000).toFixed(1) : '-'}s`,
       `first 2xx ${firstOkAfter ? ((firstOkAfter.at + firstOkAfter.ms - timeline.accepted) / 1000).toFixed(1) : '-'}s after the server accepted`,
       `${found.size} executed`,
@@ -148,7 +148,10 @@ function describe(answer: Answer): string {
   return `${answer.key} ${answer.status || 'no answer'} in ${answer.ms} ms${answer.jsonMessage ? '' : ' (no JSON message)'}${answer.body ? `: ${answer.body.slice(0, 160)}` : ''}`
 }
 
-function percentile(sorted: number[], p: number): string {
-  if (sorted.length === 0) return '-'
-  return String(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))])
+/** A phantom key with when its request was sent and answered, relative to the server's stop: tells a request in flight at the stop from one sent later. */
+function describePhantom(key: string, answers: Answer[], timeline: Timeline): string {
+  const answer = answers.find((a) => a.key === key)
+  if (!answer) return `${key}: no HTTP answer (CLI)`
+  const sent = answer.at - timeline.stopBegan
+  return `${key}: sent at stop${sent >= 0 ? '+' : ''}${sent} ms, ${answer.status} after ${answer.ms} ms`
 }

@@ -8,7 +8,7 @@ import { StuckJob, type StuckKind } from '../../tests/fixtures/soak-app/app/Jobs
 import { SoakJob } from '../../tests/fixtures/soak-app/app/Jobs/SoakJob.ts'
 import { soakApp } from '../backends.ts'
 import { Supervisor, type WorkerProcess } from '../supervisor.ts'
-import { dispatch, result, sleep, waitUntil, workerEnv, type Scenario } from './context.ts'
+import { dispatch, percentile, result, sleep, waitUntil, workerEnv, type Scenario } from './context.ts'
 
 const KINDS: StuckKind[] = ['hang', 'spin']
 const TIMEOUT = 2
@@ -54,7 +54,7 @@ export const stuckHandlers: Scenario = {
         .filter((run, i, all) => all.findIndex((other) => other.key === run.key) === i)
         .map((run) => run.startedAt - (dispatchedAt.get(run.key) ?? run.startedAt))
         .sort((a, b) => a - b)
-      const p99 = waits[Math.min(waits.length - 1, Math.floor(waits.length * 0.99))] ?? 0
+      const p99 = percentile(waits, 0.99) ?? 0
       const attempts = KINDS.map((kind) => context.ledger.executions(`s5-x-${kind}`).map((run) => attemptEnd(supervisor.all, run.pid, run.startedAt) - run.startedAt))
       const reasons: string[] = []
       if (counts.lost !== 0) reasons.push(`${counts.lost} healthy lost`)
