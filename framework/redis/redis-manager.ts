@@ -126,6 +126,9 @@ function clientOptions(config: RedisConnectionConfig, redis: RedisConfig): Clien
     // waiting commands every maxRetriesPerRequest + 1 attempts, so in a long outage a command fails within
     // about 1.2 s (a request can answer 503 within 2 s), and once Redis is back the wait is 200 ms at most.
     retryStrategy: (times) => Math.min(times * 50, 200),
+    // A server loading its AOF after a restart is polled as often (ioredis waits the whole load ETA, at
+    // least 1 s): a producer must reconnect well within the workers' hold to withdraw in-doubt pushes.
+    maxLoadingRetryTime: 200,
     // Closing a client that lost its server waits this long for a socket close that never comes (the
     // default 2 s held up the exit of every CLI command that failed on an unreachable Redis).
     disconnectTimeout: 100,

@@ -89,6 +89,8 @@ async function producersRun(context: ScenarioContext, server: PrivateServer, sta
   const firstOkAfter = answers.filter((a) => a.status >= 200 && a.status < 300 && a.at >= timeline.accepted).sort((a, b) => a.at - b.at)[0]
   const downLatencies = down.map((a) => a.ms).sort((a, b) => a - b)
   const serverStack = http.lines.some((line) => /^at \S/.test(line.text))
+  // Pushes in flight at the stop that Redis stored without replying, withdrawn by craft serve once it was back.
+  const withdrawn = http.lines.reduce((sum, line) => sum + Number(/withdrew (\d+) job/.exec(line.text)?.[1] ?? 0), 0)
 
   const reasons: string[] = []
   if (lost.length > 0) reasons.push(`${lost.length} accepted then lost (${lost.slice(0, 3).join(', ')})`)
@@ -119,6 +121,7 @@ async function producersRun(context: ScenarioContext, server: PrivateServer, sta
       `CLI down: exit ${downCli?.code} in ${downCli ? (downCli.ms / 1000).toFixed(1) : '-'}s`,
       `first 2xx ${firstOkAfter ? ((firstOkAfter.at + firstOkAfter.ms - timeline.accepted) / 1000).toFixed(1) : '-'}s after the server accepted`,
       `${found.size} executed`,
+      ...(withdrawn > 0 ? [`${withdrawn} in-doubt push(es) withdrawn after the restart`] : []),
     ],
     reasons,
   })

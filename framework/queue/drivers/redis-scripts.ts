@@ -17,7 +17,9 @@ export interface QueueKeys {
   attempts: string
   tokens: string
   id: string
-  /** The eight keys of the pop scripts, in their KEYS order. */
+  /** Restart marker: when the server last started, and how long workers hold off after it (restart-hold.lua). */
+  boot: string
+  /** The nine keys of the pop scripts, in their KEYS order. */
   pop: readonly string[]
 }
 
@@ -26,10 +28,10 @@ export function queueKeys(queue: string): QueueKeys {
   let keys = keyCache.get(queue)
   if (!keys) {
     const base = `queues:{${queue}}`
-    const [waiting, delayed, reserved, notify, jobs, attempts, tokens, id] = [base, ...['delayed', 'reserved', 'notify', 'jobs', 'attempts', 'tokens', 'id'].map((s) => `${base}:${s}`)] as [
-      string, string, string, string, string, string, string, string,
+    const [waiting, delayed, reserved, notify, jobs, attempts, tokens, id, boot] = [base, ...['delayed', 'reserved', 'notify', 'jobs', 'attempts', 'tokens', 'id', 'boot'].map((s) => `${base}:${s}`)] as [
+      string, string, string, string, string, string, string, string, string,
     ]
-    keys = { waiting, delayed, reserved, notify, jobs, attempts, tokens, id, pop: [waiting, delayed, reserved, notify, jobs, attempts, tokens, id] }
+    keys = { waiting, delayed, reserved, notify, jobs, attempts, tokens, id, boot, pop: [waiting, delayed, reserved, notify, jobs, attempts, tokens, id, boot] }
     // Bounded: a worker uses a handful of queues; a producer naming queues at random must not leak.
     if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear()
     keyCache.set(queue, keys)
@@ -134,6 +136,15 @@ export class QueueScripts {
     return (await this.client.kilnQueueTouch(keys.reserved, keys.tokens, id, token, retryAfterMs)) === 1
   }
 
+  /**
+   * Removes the jobs of `bodies` that are still waiting or delayed, looking through the queue's newest
+   * `window` ids: for pushes whose reply was lost (see InDoubtPushes).
+   */
+  async withdraw(keys: QueueKeys, bodies: readonly string[], window: number): Promise<{ withdrawn: number; claimed: number }> {
+    const [withdrawn, claimed] = (await this.client.kilnQueueWithdraw(keys.waiting, keys.delayed, keys.jobs, keys.attempts, keys.id, window, ...bodies)) as [number, number]
+    return { withdrawn, claimed }
+  }
+
   async size(keys: QueueKeys): Promise<number> {
     return Number(await this.client.kilnQueueSize(keys.waiting, keys.delayed, keys.reserved))
   }
@@ -155,6 +166,7 @@ type ScriptClient = Record<
   | 'kilnQueueDeleteAndPush'
   | 'kilnQueueRelease'
   | 'kilnQueueTouch'
+  | 'kilnQueueWithdraw'
   | 'kilnQueueSize'
   | 'kilnQueueClear',
   ScriptFn
@@ -164,13 +176,14 @@ type PopReply = (string | number)[]
 /** Command name -> script file. The key count is read from the file name. */
 const SCRIPT_FILES: Record<keyof ScriptClient, string> = {
   kilnQueuePush: 'push-5.lua',
-  kilnQueuePop: 'pop-8.lua',
-  kilnQueueDeleteAndPop: 'delete-and-pop-8.lua',
-  kilnQueueDeleteManyAndPop: 'delete-many-and-pop-8.lua',
+  kilnQueuePop: 'pop-9.lua',
+  kilnQueueDeleteAndPop: 'delete-and-pop-9.lua',
+  kilnQueueDeleteManyAndPop: 'delete-many-and-pop-9.lua',
   kilnQueueDelete: 'delete-4.lua',
   kilnQueueDeleteAndPush: 'delete-and-push-n.lua',
   kilnQueueRelease: 'release-5.lua',
   kilnQueueTouch: 'touch-2.lua',
+  kilnQueueWithdraw: 'withdraw-5.lua',
   kilnQueueSize: 'size-3.lua',
   kilnQueueClear: 'clear-7.lua',
 }

@@ -7,12 +7,13 @@ import type { FollowUpPush, PushOptions, QueueDriver, ReservedJob } from '../con
 import { QueueUnavailableError, isUnavailable } from './redis-errors.ts'
 import { PUSH_CHUNK, QueueScripts, queueKeys, type PopResult, type PoppedJob, type QueueKeys } from './redis-scripts.ts'
 import { AckBatcher } from './redis-ack-batcher.ts'
+import { InDoubtPushes, type WithdrawalReport } from './redis-in-doubt.ts'
 import { PushBatcher } from './redis-push-batcher.ts'
 import { BlockingWaiter } from './redis-wait.ts'
 
 /** Builds the Redis queue driver for one connection of config/queue.ts. Opens no socket until first use. */
 export async function createRedisQueue(name: string, config: RedisQueueConnectionConfig, app: Application): Promise<RedisQueue> {
-  return new RedisQueue(name, config, app.make('redis'))
+  return new RedisQueue(name, config, app.make('redis'), (details, message) => app.make('log').warn(details, message))
 }
 
 /**
@@ -31,15 +32,19 @@ export class RedisQueue implements QueueDriver {
   private readonly batcher = new AckBatcher((jobs, queue, max) => this.deleteManyAndPop(jobs, queue, max))
   /** Sends the pushRaw calls of one tick (a request's dispatches) in one write. */
   private readonly pushes: PushBatcher
+  /** Pushes answered as failed that Redis may have stored: withdrawn once it answers again. */
+  private readonly inDoubt: InDoubtPushes
 
   constructor(
     readonly connectionName: string,
     private readonly config: RedisQueueConnectionConfig,
     private readonly redis: RedisManager,
+    report: WithdrawalReport = () => undefined,
   ) {
     this.client = redis.connection(config.connection)
     this.scripts = new QueueScripts(this.client)
-    this.pushes = new PushBatcher(this.client, (request) => this.scripts.push(request.keys, request.bodies, request.delayMs))
+    this.inDoubt = new InDoubtPushes(this.client, this.scripts, report)
+    this.pushes = new PushBatcher(this.client, (request) => this.push(request.keys, request.bodies, request.delayMs))
     this.retryAfterMs = config.retry_after * 1000
     // The blocking connection waits through outages without erroring and without a reply deadline
     // (a BLPOP legitimately takes block_for); the waiter bounds every wait with its own timer.
@@ -57,7 +62,7 @@ export class RedisQueue implements QueueDriver {
     const chunks: Promise<string[]>[] = []
     // Issued together, so ioredis writes them back to back: one round trip's worth of latency.
     for (let start = 0; start < payloads.length; start += PUSH_CHUNK) {
-      chunks.push(this.scripts.push(keys, payloads.slice(start, start + PUSH_CHUNK), delayMs))
+      chunks.push(this.push(keys, payloads.slice(start, start + PUSH_CHUNK), delayMs))
     }
     return (await this.guard(Promise.all(chunks))).flat()
   }
@@ -158,6 +163,18 @@ export class RedisQueue implements QueueDriver {
   deleteAndPush(job: RedisReservedJob, pushes: readonly FollowUpPush[]): Promise<string[] | null> {
     const bodies = pushes.map((push) => ({ keys: this.keys(push.queue), body: push.payload, delayMs: push.delay * 1000 }))
     return this.guard(this.scripts.deleteAndPush(this.keys(job.queue), job.id, job.reservationToken, bodies))
+  }
+
+  /**
+   * One push script call. Written to a ready connection and then failed without a reply (not refused by
+   * Redis), its jobs may be stored: they are withdrawn once Redis answers again (InDoubtPushes).
+   */
+  private push(keys: QueueKeys, bodies: string[], delayMs: number): Promise<string[]> {
+    const written = this.client.status === 'ready'
+    return this.scripts.push(keys, bodies, delayMs).catch((error: unknown) => {
+      if (written && error instanceof Error && error.name !== 'ReplyError') this.inDoubt.add(keys, bodies)
+      throw error
+    })
   }
 
   private keys(queue: string | undefined): QueueKeys {

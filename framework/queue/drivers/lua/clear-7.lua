@@ -1,6 +1,6 @@
 --[[
   Deletes every job of a queue (waiting, delayed, reserved) with their bodies and bookkeeping.
-  The id counter is kept, so job ids stay unique for the life of the queue.
+  The id counter is kept, so job ids stay unique for the life of the queue, and so is the restart marker.
 
   KEYS[1] waiting list      queues:{q}
   KEYS[2] delayed set       queues:{q}:delayed

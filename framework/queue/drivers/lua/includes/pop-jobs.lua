@@ -1,5 +1,6 @@
 --- @include "now"
 --- @include "sync-notify"
+--- @include "restart-hold"
 
 -- Moves up to 1000 members of sorted set `from` whose score is due to the end of the waiting list.
 local function migrateDue(from, waiting, now, tokens)
@@ -13,13 +14,15 @@ local function migrateDue(from, waiting, now, tokens)
 end
 
 -- Reserves up to `max` waiting jobs after migrating due delayed jobs and expired reservations.
--- Keys in the order of pop-8.lua. Returns {msUntilNextDue or -1, id, body, attempts, token, ...}:
+-- Keys in the order of pop-9.lua. Returns {msUntilNextDue or -1, id, body, attempts, token, ...}:
 -- the next due time is the first delayed job's, or, when nothing was popped (the worker may go idle), the
--- earlier of that and the first reservation's expiry.
-local function popJobs(waiting, delayed, reserved, notify, jobs, attempts, tokens, idKey, max, retryAfterMs, nonce)
+-- earlier of that and the first reservation's expiry; while the queue is held after a restart, the hold's end.
+local function popJobs(waiting, delayed, reserved, notify, jobs, attempts, tokens, idKey, boot, max, retryAfterMs, nonce)
   local now = nowMs()
   migrateDue(delayed, waiting, now, nil)
   migrateDue(reserved, waiting, now, tokens)
+  local held = max > 0 and restartHold(boot, now) or 0
+  if held > 0 then return {held} end
 
   local result = {-1}
   local ids = max > 0 and redis.call('LPOP', waiting, max)

@@ -2,7 +2,7 @@
   Acknowledges one reservation and reserves the next jobs in the same round trip (BullMQ's
   moveToFinished): the cheapest loop for a busy worker.
 
-  KEYS[1..8] as pop-8.lua
+  KEYS[1..9] as pop-9.lua
 
   ARGV[1] id of the finished job
   ARGV[2] its reservation token (a stale token deletes nothing)
@@ -10,7 +10,7 @@
   ARGV[4] retry_after in ms
   ARGV[5] nonce
 
-  Returns pop-8.lua's reply, with the deleted flag (1/0) in front.
+  Returns pop-9.lua's reply, with the deleted flag (1/0) in front.
 ]]
 --- @include "pop-jobs"
 
@@ -22,7 +22,7 @@ if redis.call('HGET', KEYS[7], ARGV[1]) == ARGV[2] then
   redis.call('HDEL', KEYS[6], ARGV[1])
   deleted = 1
 end
-local result = popJobs(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
+local result = popJobs(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9],
   tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5])
 table.insert(result, 1, deleted)
 return result

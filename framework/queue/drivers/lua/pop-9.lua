@@ -10,6 +10,7 @@
   KEYS[6] attempts hash     queues:{q}:attempts
   KEYS[7] tokens hash       queues:{q}:tokens      (id -> token of its live reservation)
   KEYS[8] id counter        queues:{q}:id
+  KEYS[9] restart marker    queues:{q}:boot        (hash: lastsave, run_id, hold_until; see restart-hold.lua)
 
   ARGV[1] max jobs
   ARGV[2] retry_after in ms
@@ -19,5 +20,5 @@
 ]]
 --- @include "pop-jobs"
 
-return popJobs(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8],
+return popJobs(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9],
   tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3])
