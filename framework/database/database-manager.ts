@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join } from 'node:path'
 import type { Knex } from 'knex'
 import type { ConnectionConfig, DatabaseConfig } from './config.ts'
 import { UnknownDatabaseConnectionError } from './errors.ts'
+import { attachServerStart, recordServerStart, type ServerStart } from './server-start.ts'
 import { configEntry, NamedInstances } from '../support/named-instances.ts'
 
 /**
@@ -41,7 +42,12 @@ export class DatabaseManager {
 
   private async open(config: ConnectionConfig): Promise<Knex> {
     const { default: knex } = await import('knex')
-    return knex({ ...this.knexConfig(config), log: knexLog })
+    const knexConfig = this.knexConfig(config)
+    if (config.driver === 'sqlite') return knex({ ...knexConfig, log: knexLog })
+    const start: ServerStart = {}
+    const db = knex({ ...knexConfig, pool: { ...knexConfig.pool, afterCreate: recordServerStart(config.driver, start) }, log: knexLog })
+    attachServerStart(db, start)
+    return db
   }
 
   /** The knex configuration for a connection; exported for tools that need a raw client. */

@@ -21,6 +21,26 @@ export function serverUnavailableReason(error: unknown): string | undefined {
   return undefined
 }
 
+/**
+ * True when `error` means the server went away after the statement may have been sent, so it may have
+ * been applied (an INSERT committed, its reply lost). False for failures before sending: nothing listens,
+ * the connect failed or timed out, the pool had no connection, the server refused a new session.
+ */
+export function mayHaveBeenApplied(error: unknown): boolean {
+  if (serverUnavailableReason(error) === undefined || !(error instanceof Error) || error.name === 'KnexTimeoutError') return false
+  const code = errorCode(error)
+  if (code !== undefined && NOT_SENT_CODES.has(code)) return false
+  return !NOT_SENT_MESSAGES.some((pattern) => pattern.test(error.message.trim()))
+}
+
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '57P03', '53300', 'ER_CON_COUNT_ERROR'])
+const NOT_SENT_MESSAGES = [
+  /(?:^| - )timeout expired$/,
+  /(?:^| - )Connection terminated due to connection timeout$/,
+  /(?:^| - )Client has encountered a connection error and is not queryable$/,
+  /(?:^| - )Can't add new command when connection is in closed state$/,
+]
+
 const REASONS_BY_CODE: Record<string, string> = {
   ECONNREFUSED: 'connection refused (is the server running on that port?)',
   ECONNRESET: 'the connection was reset',

@@ -9,6 +9,7 @@ import { reachableConnection } from '../../framework/database/connection-check.t
 import { Application } from '../../framework/foundation/application.ts'
 import { createDatabaseQueue } from '../../framework/queue/drivers/database.ts'
 import { probeService, type TestDatabase } from '../support/services.ts'
+import { captureLog } from '../support/captured-log.ts'
 import { TcpProxy } from '../support/tcp-proxy.ts'
 import { createQueueDatabase, queueConnectionConfig, repoRoot } from '../drivers/database-queue-setup.ts'
 
@@ -38,6 +39,13 @@ for (const engine of ['pgsql', 'mysql'] as const) {
       return app
     }
 
+    /** An app on the shared server itself, for looking at what the proxied one stored. */
+    async function directApp(): Promise<Application> {
+      const app = await Application.create({ basePath: repoRoot, loadEnv: false, config: { database: { default: 'testdb', connections: { testdb: database.config } } } })
+      apps.push(app)
+      return app
+    }
+
     it('fails push, later and bulk with E_QUEUE_UNAVAILABLE naming the connection, stores none of them, and pushes again once the server is back', async () => {
       const driver = await createDatabaseQueue('database', queueConnectionConfig(60), await appThroughProxy())
       await driver.clear('down')
@@ -61,6 +69,35 @@ for (const engine of ['pgsql', 'mysql'] as const) {
       expect(jobs.map((job) => job.rawBody).sort()).toEqual(['after', 'before'])
       for (const job of jobs) await job.delete()
       await driver.close()
+    })
+
+    it('withdraws a push the server committed but whose reply was lost, once the server answers again, so it never runs', async () => {
+      const app = await appThroughProxy()
+      const logged = captureLog(app)
+      const driver = await createDatabaseQueue('database', queueConnectionConfig(60), app)
+      const direct = await createDatabaseQueue('database', queueConnectionConfig(60), await directApp())
+      await direct.clear('doubt')
+      await driver.pushRaw('warm-up', 'doubt')
+      for (const job of await direct.pop('doubt', 10)) await job.delete()
+
+      const lost = proxy.loseNextReply()
+      const pushed = driver.pushRaw('in-doubt', 'doubt').then(
+        () => 'answered as stored',
+        (error: unknown) => error,
+      )
+      await lost
+      try {
+        expect(await pushed).toMatchObject({ code: 'E_QUEUE_UNAVAILABLE' })
+        // The fault was reproduced: the server committed the push that failed.
+        expect(await direct.size('doubt')).toBe(1)
+      } finally {
+        await proxy.set('forward')
+      }
+      const deadline = Date.now() + 5000
+      while (Date.now() < deadline && !logged.some((line) => /withdrew/.test(line.msg))) await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(logged.find((line) => /withdrew/.test(line.msg))).toMatchObject({ level: 40, msg: expect.stringMatching(/withdrew 1 job/) })
+      expect(await direct.size('doubt')).toBe(0)
+      expect(await direct.pop('doubt', 10)).toEqual([])
     })
 
     it('fails with E_QUEUE_UNAVAILABLE when the server is already down as the connection is first opened', async () => {
@@ -98,3 +135,4 @@ for (const engine of ['pgsql', 'mysql'] as const) {
     })
   })
 }
+

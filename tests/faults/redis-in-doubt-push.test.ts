@@ -8,29 +8,22 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { Redis } from 'ioredis'
-import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { captureLog } from '../support/captured-log.ts'
 import { freePort, hasRedisServer, makeRedisApp, RedisServer, sleep, type RedisTestApp } from '../drivers/redis-support.ts'
 
 describe.skipIf(!hasRedisServer())('a push in flight when Redis shuts down', () => {
   let server: RedisServer
   let producer: RedisTestApp
   let blocker: Redis | undefined
-  const logged: { level: number; msg: string }[] = []
+  let logged: { level: number; msg: string }[] = []
 
   beforeAll(async () => {
     server = new RedisServer(await freePort(), ['--enable-debug-command', 'yes'])
     await server.start()
     producer = await makeRedisApp({ port: server.port, maxRetriesPerRequest: 5 })
-    const lines = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logged.push(JSON.parse(chunk.toString()) as { level: number; msg: string })
-        done()
-      },
-    })
-    producer.app.instance('log', pino({ level: 'info' }, lines))
+    logged = captureLog(producer.app)
   })
 
   afterAll(async () => {

@@ -4,7 +4,9 @@
  * - `forward`: a transparent pipe;
  * - `refuse`: the port is closed and every open connection dropped, as when the server process is gone;
  * - `blackhole`: open connections dropped, new ones accepted but never answered, as behind a dead
- *   network path or a frozen host (only a connect timeout gets a client out).
+ *   network path or a frozen host (only a connect timeout gets a client out);
+ * - `loseNextReply()`: the next reply the server sends is dropped and the proxy turns to `refuse`, as when
+ *   a server runs a statement and goes away before its answer leaves (an in-doubt commit).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net'
 
@@ -14,6 +16,7 @@ export class TcpProxy {
   private server: Server | null = null
   private readonly sockets = new Set<Socket>()
   private mode: ProxyMode = 'forward'
+  private losingReply = false
 
   private constructor(
     readonly port: number,
@@ -37,6 +40,14 @@ export class TcpProxy {
     else if (!this.server) await this.listen()
   }
 
+  /** Drops the server's next reply, then refuses (see above); resolves once it has. */
+  loseNextReply(): Promise<void> {
+    this.losingReply = true
+    return new Promise((resolve) => (this.replyLost = resolve))
+  }
+
+  private replyLost: () => void = () => undefined
+
   async close(): Promise<void> {
     this.dropAll()
     await this.unlisten()
@@ -59,7 +70,15 @@ export class TcpProxy {
     this.track(upstream)
     upstream.on('error', () => client.destroy())
     client.on('error', () => upstream.destroy())
-    client.pipe(upstream).pipe(client)
+    client.pipe(upstream)
+    upstream.on('data', (chunk: Buffer) => {
+      if (!this.losingReply) {
+        client.write(chunk)
+        return
+      }
+      this.losingReply = false
+      void this.set('refuse').then(() => this.replyLost())
+    })
     client.on('close', () => upstream.destroy())
     upstream.on('close', () => client.destroy())
   }

@@ -7,7 +7,8 @@ import type { QueueDialect } from './database-dialect.ts'
  * The queue's database server could not be reached (down, restarting, refusing connections, or not
  * answering the connect within DB_CONNECT_TIMEOUT). Raised instead of hanging: the job was not
  * confirmed, and the caller decides whether to retry. A connection lost in the middle of an INSERT may
- * still have committed it, so a retry can store the job twice: at least once, never silently zero times.
+ * still have committed it: the driver withdraws such a job once the server answers again
+ * (in-doubt-pushes.ts), unless a worker claimed it first.
  */
 export class DatabaseQueueUnavailableError extends ServiceUnavailableError {
   constructor(connectionName: string, engine: string, where: string, reason: string, cause: unknown) {

@@ -174,6 +174,19 @@ export async function returnReservations(jt: JobTable, keys: ReservationKey[]): 
   return dialect.affected(await raw(jt, sql, owned.bindings))
 }
 
+/**
+ * Deletes the jobs of `queue` whose payload is one of `bodies` and that no worker holds: pushes answered
+ * as failed that the server may have committed (in-doubt-pushes.ts). Counts those a worker already holds.
+ */
+export async function withdrawJobs(jt: JobTable, queue: string, bodies: readonly string[]): Promise<{ withdrawn: number; claimed: number }> {
+  const { dialect, table } = jt
+  const among = `queue = ? AND payload IN (${bodies.map(() => '?').join(', ')})`
+  const withdrawn = dialect.affected(await jt.db.raw(`DELETE FROM ${dialect.quote(table)} WHERE reserved_at IS NULL AND ${among}`, [queue, ...bodies]))
+  if (withdrawn === bodies.length) return { withdrawn, claimed: 0 }
+  const held = dialect.rows<{ n: unknown }>(await jt.db.raw(`SELECT COUNT(*) AS n FROM ${dialect.quote(table)} WHERE ${among}`, [queue, ...bodies]))
+  return { withdrawn, claimed: Number(held[0]?.n ?? 0) }
+}
+
 /** Renews a reservation's lease (reserved_at = now). False when the reservation is stale. */
 export async function touchReservation(jt: JobTable, key: ReservationKey): Promise<boolean> {
   const { dialect, table } = jt

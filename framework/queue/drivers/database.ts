@@ -1,6 +1,8 @@
 import type { Knex } from 'knex'
 import type { ClientConfig } from 'pg'
 import { describeTarget } from '../../database/connection-check.ts'
+import { serverStartedAt } from '../../database/server-start.ts'
+import { mayHaveBeenApplied } from '../../database/server-unavailable.ts'
 import type { Application } from '../../foundation/application.ts'
 import type { DatabaseQueueConnectionConfig } from '../config.ts'
 import type { FollowUpPush, PushOptions, QueueDriver, ReservedJob } from '../contracts.ts'
@@ -19,12 +21,14 @@ import {
   releaseReservation,
   returnReservations,
   touchReservation,
+  withdrawJobs,
   type ClaimedRow,
   type JobTable,
   type ReservationKey,
   NOTIFY_CHANNEL,
 } from './database-queries.ts'
-import { whileAvailable, withTable, type QueueServer } from './database-errors.ts'
+import { DatabaseQueueUnavailableError, whileAvailable, withTable, type QueueServer } from './database-errors.ts'
+import { InDoubtPushes, type WithdrawalReport } from './in-doubt-pushes.ts'
 import { directSqlite, watchCommits, type StatementRunner } from './database-sqlite-direct.ts'
 import { directPg } from './database-pg-direct.ts'
 import { PgStatsKeeper } from './database-pg-stats.ts'
@@ -38,6 +42,13 @@ const RETURN_CHUNK = 500
 const DUE_MARGIN_MS = 5
 /** How soon an idle worker looks again when a due row was held by another claimer. */
 const DUE_RETRY_MS = 50
+/**
+ * Workers give back what they claim from a server that started less than this ago, so a producer can
+ * first withdraw an INSERT it answered as failed that the server committed as it shut down.
+ */
+const RESTART_HOLD_MS = 3000
+/** How often a producer tries again to withdraw such an INSERT while the server is away. */
+const WITHDRAW_RETRY_MS = 250
 
 /**
  * The `database` queue driver: Laravel's `jobs` table on SQLite, PostgreSQL or MariaDB/MySQL, through
@@ -54,7 +65,7 @@ export async function createDatabaseQueue(name: string, config: DatabaseQueueCon
   const listener = dialect.notify
     ? new JobNotificationListener(manager.knexConfig(manager.connectionConfig(config.connection)).connection as string | ClientConfig, config.table)
     : null
-  return new DatabaseQueue(name, config, db, dialect, listener, server)
+  return new DatabaseQueue(name, config, db, dialect, listener, server, (details, message) => app.make('log').warn(details, message))
 }
 
 const ENGINES = { sqlite: 'SQLite', pgsql: 'PostgreSQL', mysql: 'MySQL/MariaDB' } as const
@@ -67,6 +78,8 @@ export class DatabaseQueue implements QueueDriver {
   private readonly direct: StatementRunner | null
   /** PostgreSQL: ANALYZE when a backlog arrived faster than autovacuum noticed (database-pg-stats.ts). */
   private readonly stats: PgStatsKeeper | null
+  /** INSERTs answered as failed that the server may have committed: withdrawn once it answers again. */
+  private readonly inDoubt: InDoubtPushes<string>
 
   constructor(
     readonly connectionName: string,
@@ -75,9 +88,15 @@ export class DatabaseQueue implements QueueDriver {
     private readonly dialect: QueueDialect,
     private readonly listener: JobNotificationListener | null,
     private readonly server: QueueServer,
+    report: WithdrawalReport = () => undefined,
   ) {
     this.direct = dialect.engine === 'sqlite' ? directSqlite(db) : dialect.engine === 'pgsql' ? directPg(db) : null
     this.stats = dialect.engine === 'pgsql' ? new PgStatsKeeper(db, dialect.quote(config.table)) : null
+    this.inDoubt = new InDoubtPushes<string>(
+      (queue, bodies) => this.run(() => withdrawJobs(this.jobTable(), queue, bodies)),
+      (retry) => void setTimeout(retry, WITHDRAW_RETRY_MS).unref(),
+      report,
+    )
     this.acks = new AckBatcher<ClaimedRow>((keys, claim) =>
       claim
         ? this.run(() => deleteAndClaim(this.jobTable(), keys, claim.queue, claim.max, this.config.retry_after))
@@ -107,8 +126,11 @@ export class DatabaseQueue implements QueueDriver {
       // options.transaction (a knex transaction on this queue's database): the row commits or rolls back
       // with the caller's work. A retry inside it is not ours to make: a deadlock aborted their transaction.
       if (outer) return withTable(this.dialect, this.config.table, () => insertAll(outer))
-      if (payloads.length <= INSERT_CHUNK) return this.run(() => insertAll(this.db))
-      return this.run(() => this.db.transaction((trx) => insertAll(trx)))
+      const inserted = payloads.length <= INSERT_CHUNK ? this.run(() => insertAll(this.db)) : this.run(() => this.db.transaction((trx) => insertAll(trx)))
+      return inserted.catch((error: unknown) => {
+        if (mayHaveBeenApplied(error instanceof DatabaseQueueUnavailableError ? error.cause : error)) this.inDoubt.add(queue, payloads)
+        throw error
+      })
     })
     if (outer) void outer.executionPromise.then(() => this.wakeLocal(queue), () => undefined)
     else this.wakeLocal(queue)
@@ -118,7 +140,7 @@ export class DatabaseQueue implements QueueDriver {
   async pop(queue: string, max = 1): Promise<ReservedJob[]> {
     const limit = Math.max(1, Math.floor(max))
     if (this.stats?.unchecked) await this.stats.check()
-    const rows = await this.run(() => claimJobs(this.jobTable(), queue, limit, this.config.retry_after))
+    const rows = await this.unlessJustStarted(await this.run(() => claimJobs(this.jobTable(), queue, limit, this.config.retry_after)))
     if (rows.length === limit) void this.stats?.check()
     return this.reservations(queue, rows)
   }
@@ -134,7 +156,7 @@ export class DatabaseQueue implements QueueDriver {
       await job.delete()
       return this.pop(queue, limit)
     }
-    const rows = await this.acks.deleteAndClaim(job.key(), queue, limit)
+    const rows = await this.unlessJustStarted(await this.acks.deleteAndClaim(job.key(), queue, limit))
     if (rows.length === limit) void this.stats?.check()
     return this.reservations(queue, rows)
   }
@@ -254,6 +276,17 @@ export class DatabaseQueue implements QueueDriver {
   /** @internal False when the reservation was no longer held. */
   extend(key: ReservationKey): Promise<boolean> {
     return this.run(() => touchReservation(this.jobTable(), key))
+  }
+
+  /**
+   * `rows`, or none (given back, their attempt taken back) while the server has been up for less than
+   * RESTART_HOLD_MS. Checked after the claim: the claim's connection is what tells of a restart.
+   */
+  private async unlessJustStarted(rows: ClaimedRow[]): Promise<ClaimedRow[]> {
+    const startedAt = serverStartedAt(this.db)
+    if (rows.length === 0 || startedAt === undefined || Date.now() - startedAt >= RESTART_HOLD_MS) return rows
+    await this.run(() => returnReservations(this.jobTable(), rows))
+    return []
   }
 
   /**

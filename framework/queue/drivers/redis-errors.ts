@@ -5,7 +5,7 @@ import { QUEUE_UNAVAILABLE_CLIENT_MESSAGE, ServiceUnavailableError } from '../..
  * connection's retry budget or reply deadline. Raised instead of hanging or dropping the job: the caller
  * decides whether to retry. A push that was sent and then failed (the connection closed, or the reply
  * deadline passed on a frozen server) may have been stored all the same: the driver withdraws it once
- * Redis answers again (redis-in-doubt.ts), unless a worker claimed it first.
+ * Redis answers again (in-doubt-pushes.ts), unless a worker claimed it first.
  */
 export class QueueUnavailableError extends ServiceUnavailableError {
   constructor(connectionName: string, server: string, reason: string, cause: unknown) {

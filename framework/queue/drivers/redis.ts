@@ -7,9 +7,12 @@ import type { FollowUpPush, PushOptions, QueueDriver, ReservedJob } from '../con
 import { QueueUnavailableError, isUnavailable } from './redis-errors.ts'
 import { PUSH_CHUNK, QueueScripts, queueKeys, type PopResult, type PoppedJob, type QueueKeys } from './redis-scripts.ts'
 import { AckBatcher } from './redis-ack-batcher.ts'
-import { InDoubtPushes, type WithdrawalReport } from './redis-in-doubt.ts'
+import { InDoubtPushes, type WithdrawalReport } from './in-doubt-pushes.ts'
 import { PushBatcher } from './redis-push-batcher.ts'
 import { BlockingWaiter } from './redis-wait.ts'
+
+/** Newest ids a withdrawal looks through beyond the jobs it looks for: the pushes made since the outage. */
+const WITHDRAW_WINDOW = 10_000
 
 /** Builds the Redis queue driver for one connection of config/queue.ts. Opens no socket until first use. */
 export async function createRedisQueue(name: string, config: RedisQueueConnectionConfig, app: Application): Promise<RedisQueue> {
@@ -33,7 +36,7 @@ export class RedisQueue implements QueueDriver {
   /** Sends the pushRaw calls of one tick (a request's dispatches) in one write. */
   private readonly pushes: PushBatcher
   /** Pushes answered as failed that Redis may have stored: withdrawn once it answers again. */
-  private readonly inDoubt: InDoubtPushes
+  private readonly inDoubt: InDoubtPushes<QueueKeys>
 
   constructor(
     readonly connectionName: string,
@@ -43,7 +46,11 @@ export class RedisQueue implements QueueDriver {
   ) {
     this.client = redis.connection(config.connection)
     this.scripts = new QueueScripts(this.client)
-    this.inDoubt = new InDoubtPushes(this.client, this.scripts, report)
+    this.inDoubt = new InDoubtPushes(
+      (keys, bodies) => this.scripts.withdraw(keys, bodies, WITHDRAW_WINDOW + bodies.length),
+      (retry) => this.client.once('ready', retry),
+      report,
+    )
     this.pushes = new PushBatcher(this.client, (request) => this.push(request.keys, request.bodies, request.delayMs))
     this.retryAfterMs = config.retry_after * 1000
     // The blocking connection waits through outages without erroring and without a reply deadline

@@ -1,5 +1,5 @@
 -- After Redis restarts, a producer may still have to withdraw jobs whose push it answered as failed (the
--- reply was lost in the shutdown: see redis-in-doubt.ts). Workers hold off a queue that was in use
+-- reply was lost in the shutdown: see in-doubt-pushes.ts). Workers hold off a queue that was in use
 -- before the restart for HOLD_MS from the first pop, so the producer's withdrawal, sent as it reconnects,
 -- comes first. A start is told by LASTSAVE (reset at every start; RDB saves move it too), confirmed by the
 -- server's run_id, so INFO runs only when LASTSAVE changed.
