@@ -18,10 +18,12 @@ describe.skipIf(!hasRedisServer())('a push in flight when Redis shuts down', () 
   let producer: RedisTestApp
   let blocker: Redis | undefined
   let logged: { level: number; msg: string }[] = []
+  /** When the server last started: see pushIntoShutdown. */
+  let startedAt = 0
 
   beforeAll(async () => {
     server = new RedisServer(await freePort(), ['--enable-debug-command', 'yes'])
-    await server.start()
+    await start()
     producer = await makeRedisApp({ port: server.port, maxRetriesPerRequest: 5 })
     logged = captureLog(producer.app)
   })
@@ -34,7 +36,7 @@ describe.skipIf(!hasRedisServer())('a push in flight when Redis shuts down', () 
 
   it('answers the push as failed, and withdraws the stored job once Redis is back, so it never runs', async () => {
     const body = await pushIntoShutdown('doubt')
-    await server.start()
+    await start()
     const direct = await makeRedisApp({ port: server.port, prefix: producer.prefix })
     try {
       const worker = await direct.queue({ queue: 'doubt' })
@@ -50,7 +52,7 @@ describe.skipIf(!hasRedisServer())('a push in flight when Redis shuts down', () 
 
   it('holds workers off a restarted Redis for a moment, so the producer withdraws the job before any worker claims it', async () => {
     const body = await pushIntoShutdown('race')
-    await server.start()
+    await start()
     // A worker that reaches Redis first: the producer is still between two reconnect attempts.
     const direct = await makeRedisApp({ port: server.port, prefix: producer.prefix })
     try {
@@ -75,6 +77,8 @@ describe.skipIf(!hasRedisServer())('a push in flight when Redis shuts down', () 
    */
   async function pushIntoShutdown(queueName: string): Promise<string> {
     logged.length = 0
+    // The restart hold tells a start by LASTSAVE, in whole seconds: the next start must fall in a later second.
+    await sleep(Math.max(0, 1000 - (Date.now() - startedAt)))
     const queue = await producer.queue({ queue: queueName })
     await queue.pushRaw('warm-up')
     for (const job of await queue.pop(queueName, 10)) await job.delete()
@@ -96,6 +100,11 @@ describe.skipIf(!hasRedisServer())('a push in flight when Redis shuts down', () 
     // The fault was reproduced: the push that failed reached the append-only file.
     expect(appendOnlyText(server.dir)).toContain(body)
     return body
+  }
+
+  async function start(): Promise<void> {
+    await server.start()
+    startedAt = Date.now()
   }
 
   async function waitForWithdrawal(): Promise<void> {

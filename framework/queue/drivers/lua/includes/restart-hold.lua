@@ -2,7 +2,8 @@
 -- reply was lost in the shutdown: see in-doubt-pushes.ts). Workers hold off a queue that was in use
 -- before the restart for HOLD_MS from the first pop, so the producer's withdrawal, sent as it reconnects,
 -- comes first. A start is told by LASTSAVE (reset at every start; RDB saves move it too), confirmed by the
--- server's run_id, so INFO runs only when LASTSAVE changed.
+-- server's run_id, so INFO runs only when LASTSAVE changed. LASTSAVE counts whole seconds: a server
+-- restarted within the second its predecessor started (one that ran for under a second) is not noticed.
 local HOLD_MS = 2000
 -- A server up for longer than this has long let every producer reconnect: no hold.
 local RECENT_START_S = 60
