@@ -16,7 +16,8 @@ export class TcpProxy {
   private server: Server | null = null
   private readonly sockets = new Set<Socket>()
   private mode: ProxyMode = 'forward'
-  private losingReply = false
+  /** Set by loseNextReply(): called once the next reply has been dropped. */
+  private replyLost: (() => void) | null = null
 
   private constructor(
     readonly port: number,
@@ -42,11 +43,8 @@ export class TcpProxy {
 
   /** Drops the server's next reply, then refuses (see above); resolves once it has. */
   loseNextReply(): Promise<void> {
-    this.losingReply = true
     return new Promise((resolve) => (this.replyLost = resolve))
   }
-
-  private replyLost: () => void = () => undefined
 
   async close(): Promise<void> {
     this.dropAll()
@@ -72,12 +70,13 @@ export class TcpProxy {
     client.on('error', () => upstream.destroy())
     client.pipe(upstream)
     upstream.on('data', (chunk: Buffer) => {
-      if (!this.losingReply) {
+      const lost = this.replyLost
+      if (!lost) {
         client.write(chunk)
         return
       }
-      this.losingReply = false
-      void this.set('refuse').then(() => this.replyLost())
+      this.replyLost = null
+      void this.set('refuse').then(lost)
     })
     client.on('close', () => upstream.destroy())
     upstream.on('close', () => client.destroy())

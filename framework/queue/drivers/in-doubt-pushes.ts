@@ -38,7 +38,7 @@ export class InDoubtPushes<Q> {
   }
 
   /** Withdraws every pending push; what fails stays pending for the next retry. */
-  settle(): Promise<void> {
+  private settle(): Promise<void> {
     this.settling ??= this.withdrawAll().finally(() => {
       this.settling = null
       if (this.pending.size > 0) this.retryLater()

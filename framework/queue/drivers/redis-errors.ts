@@ -24,6 +24,15 @@ const UNAVAILABLE_REPLIES = /^(LOADING|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|
 /** True for errors about reaching the server (socket, retries exhausted, loading, auth). */
 export function isUnavailable(error: unknown): error is Error {
   if (!(error instanceof Error)) return false
-  if (error.name !== 'ReplyError') return true
-  return UNAVAILABLE_REPLIES.test(error.message)
+  // Anything but a reply (a socket error, retries exhausted, a timeout), or a reply saying "not now".
+  return mayHaveRun(error) || UNAVAILABLE_REPLIES.test(error.message)
+}
+
+/**
+ * True when `error` means the command may have run although its reply never came: the connection
+ * closed or the reply deadline passed after it was written. A reply from Redis (even LOADING) means it
+ * was refused.
+ */
+export function mayHaveRun(error: unknown): boolean {
+  return error instanceof Error && error.name !== 'ReplyError'
 }

@@ -4,7 +4,7 @@ import { checkEvictionPolicy } from '../../redis/eviction-policy.ts'
 import { lastConnectionError, type RedisManager } from '../../redis/redis-manager.ts'
 import type { RedisQueueConnectionConfig } from '../config.ts'
 import type { FollowUpPush, PushOptions, QueueDriver, ReservedJob } from '../contracts.ts'
-import { QueueUnavailableError, isUnavailable } from './redis-errors.ts'
+import { QueueUnavailableError, isUnavailable, mayHaveRun } from './redis-errors.ts'
 import { PUSH_CHUNK, QueueScripts, queueKeys, type PopResult, type PoppedJob, type QueueKeys } from './redis-scripts.ts'
 import { AckBatcher } from './redis-ack-batcher.ts'
 import { InDoubtPushes, type WithdrawalReport } from './in-doubt-pushes.ts'
@@ -179,7 +179,7 @@ export class RedisQueue implements QueueDriver {
   private push(keys: QueueKeys, bodies: string[], delayMs: number): Promise<string[]> {
     const written = this.client.status === 'ready'
     return this.scripts.push(keys, bodies, delayMs).catch((error: unknown) => {
-      if (written && error instanceof Error && error.name !== 'ReplyError') this.inDoubt.add(keys, bodies)
+      if (written && mayHaveRun(error)) this.inDoubt.add(keys, bodies)
       throw error
     })
   }
