@@ -8,7 +8,7 @@ import type { WorkerOptions } from './options.ts'
 import { LeaseKeeper } from './lease-keeper.ts'
 import { DeferredAcks } from './deferred-acks.ts'
 import { PrefetchBuffer } from './prefetch-buffer.ts'
-import { processJob, type ProcessHooks, type ProcessResult } from './process-job.ts'
+import { processJobNow, type ProcessHooks, type ProcessResult } from './process-job.ts'
 import { RestartSignal } from './restart-signal.ts'
 import { EXIT_ERROR, shouldStop, type StopReason, type WorkerState } from './should-stop.ts'
 import { Watchdog } from './watchdog.ts'
@@ -114,6 +114,9 @@ export class Worker {
     if (await this.stopIfNecessary()) return
     if (this.freeSlots() === 0) await this.waitForSlot()
     else if (started < free) await this.waitForJobs(driver, queues)
+    // Every job started has settled already (handlers that return at once): timers and I/O get a turn
+    // before the next ones, as they do when the loop waits for a slot.
+    else await new Promise((resolve) => setImmediate(resolve))
   }
 
   /** Claims up to `free` jobs, walking the queues in priority order, and starts each; returns how many. */
@@ -125,7 +128,7 @@ export class Worker {
       const wanted = free - started
       if (wanted <= 0 || this.signal) break
       const jobs = await this.pop(driver, queue, wanted)
-      for (const job of jobs) this.start(job)
+      this.start(jobs)
       started += jobs.length
     }
     return started
@@ -153,7 +156,7 @@ export class Worker {
     } finally {
       this.claiming--
     }
-    for (const job of jobs) this.start(job)
+    this.start(jobs)
   }
 
   /** Prefetch mode: starts buffered jobs, claiming (and waiting) only when the buffer is empty. */
@@ -171,7 +174,7 @@ export class Worker {
     }
     if (this.signal) return 0
     const jobs = buffer.take(free)
-    for (const job of jobs) this.start(job)
+    this.start(jobs)
     buffer.topUp(this.prefetchRoom(buffer))
     return jobs.length
   }
@@ -219,38 +222,68 @@ export class Worker {
     }
   }
 
-  private start(reserved: ReservedJob): void {
-    // A prefetched job's lease has been renewed since it was claimed.
-    if (!this.prefetched) this.leases?.hold(reserved)
-    // process() is async: it always yields before its `finally`, so the entry exists when that removes it.
-    this.inFlight.set(reserved, this.process(reserved))
+  private start(jobs: ReservedJob[]): void {
+    // All counted before the first runs: a job that settles at once is over, acknowledgement included,
+    // before process() returns, and that acknowledgement's --max-jobs and stop checks must count every
+    // job claimed with it.
+    for (const reserved of jobs) {
+      // A prefetched job's lease has been renewed since it was claimed.
+      if (!this.prefetched) this.leases?.hold(reserved)
+      this.inFlight.set(reserved, STARTING)
+    }
+    for (const reserved of jobs) {
+      const running = this.process(reserved)
+      // A job that settled at once has left inFlight already; a promise always yields before it leaves.
+      if (running) this.inFlight.set(reserved, running)
+    }
   }
 
-  /** Runs one job; then rests (`--rest`) while still holding its slot, and frees the slot. */
-  private async process(reserved: ReservedJob): Promise<void> {
+  /** Runs one job; then rests (`--rest`) while still holding its slot, and frees the slot. A promise only when the job has to wait. */
+  private process(reserved: ReservedJob): Promise<void> | undefined {
+    let running: ProcessResult | Promise<ProcessResult>
+    try {
+      running = processJobNow(this.app, reserved, this.options, this.hooks)
+    } catch (error) {
+      running = Promise.reject(error)
+    }
+    if (running instanceof Promise || this.options.rest > 0) return this.processLater(reserved, running)
+    this.processed(running)
+    this.freeSlot(reserved)
+    return undefined
+  }
+
+  private async processLater(reserved: ReservedJob, running: ProcessResult | Promise<ProcessResult>): Promise<void> {
     try {
       let result: ProcessResult | null = null
       try {
-        result = await processJob(this.app, reserved, this.options, this.hooks)
+        result = await running
       } catch (error) {
         await this.settings.onError?.(error)
       }
-      this.jobsProcessed++
-      if (result?.abandoned) {
-        this.abandoned ??= { code: EXIT_ERROR, reason: `${result.jobName} timed out and did not stop; the process must exit so a supervisor restarts it` }
-        this.stop('abandoned')
-      }
+      this.processed(result)
       if (this.options.rest > 0) await this.pause(this.options.rest * 1000)
     } finally {
-      this.leases?.release(reserved)
-      this.inFlight.delete(reserved)
-      // A slot its own acknowledgement refilled (deleteAndPop started the next job) leaves the loop nothing
-      // to do: waking it cost three stop checks and an event-loop turn per job at concurrency 1.
-      // acknowledge() checks the stop conditions before every such claim, and a slot it leaves empty (a
-      // stop condition, --max-jobs, an empty queue) wakes the loop as before. With Queue.looping()
-      // listeners the loop still turns after every job, so they hear Looping as often as they did.
-      if (this.inFlight.size + this.claiming < this.options.concurrency || this.signal || this.app.make('events').hasListeners(Looping)) this.wakeUp()
+      this.freeSlot(reserved)
     }
+  }
+
+  private processed(result: ProcessResult | null): void {
+    this.jobsProcessed++
+    if (result?.abandoned) {
+      this.abandoned ??= { code: EXIT_ERROR, reason: `${result.jobName} timed out and did not stop; the process must exit so a supervisor restarts it` }
+      this.stop('abandoned')
+    }
+  }
+
+  private freeSlot(reserved: ReservedJob): void {
+    this.leases?.release(reserved)
+    this.inFlight.delete(reserved)
+    // A slot its own acknowledgement refilled (deleteAndPop started the next job) leaves the loop nothing
+    // to do: waking it cost three stop checks and an event-loop turn per job at concurrency 1.
+    // acknowledge() checks the stop conditions before every such claim, and a slot it leaves empty (a
+    // stop condition, --max-jobs, an empty queue) wakes the loop as before. With Queue.looping()
+    // listeners the loop still turns after every job, so they hear Looping as often as they did.
+    if (this.inFlight.size + this.claiming < this.options.concurrency || this.signal || this.app.make('events').hasListeners(Looping)) this.wakeUp()
   }
 
   /** Sleeps, unless or until the worker is asked to stop. */
@@ -411,6 +444,8 @@ export interface WorkerSettings {
 const MEMORY_SAMPLE_MS = 1000
 /** How long the worker waits for the driver's start-up warnings before it starts claiming. */
 const WARNINGS_WAIT_MS = 2000
+/** An in-flight entry whose run is being started (see start()). */
+const STARTING: Promise<void> = Promise.resolve()
 /** The reason given to wake-up aborts (a plain value: no DOMException built per job). */
 const WAKE = Symbol('wake')
 
