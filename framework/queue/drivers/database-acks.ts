@@ -66,17 +66,23 @@ export class AckBatcher<R> {
     const batch = this.pending
     this.pending = []
     for (const unit of units(batch, this.chunkSize)) {
-      const max = unit.reduce((sum, p) => sum + (p.claim?.max ?? 0), 0)
-      const queue = unit.find((p) => p.claim)?.claim?.queue
+      let max = 0
+      let queue: string | undefined
+      const keys: ReservationKey[] = []
+      for (const p of unit) {
+        keys.push(p.key)
+        if (p.claim) {
+          max += p.claim.max
+          queue ??= p.claim.queue
+        }
+      }
       try {
-        const rows = await this.write(
-          unit.map((p) => p.key),
-          queue === undefined ? null : { queue, max },
-        )
+        const rows = await this.write(keys, queue === undefined ? null : { queue, max })
         let next = 0
         for (const p of unit) {
           const take = p.claim?.max ?? 0
-          p.resolve(rows.slice(next, next + take))
+          // A plain delete (most of a prefetching worker's batch) gets no rows: no slice per ack.
+          p.resolve(take === 0 ? NO_ROWS : rows.slice(next, next + take))
           next += take
         }
       } catch (error) {
@@ -86,8 +92,12 @@ export class AckBatcher<R> {
   }
 }
 
+const NO_ROWS: never[] = []
+
 /** Splits a batch into writes: one per claimed queue (plain deletes ride along with the first), chunked. */
 function units<R>(batch: Pending<R>[], chunkSize: number): Pending<R>[][] {
+  // Plain deletes only (a prefetching worker's acknowledgements): no grouping to do.
+  if (!batch.some((p) => p.claim)) return chunked(batch, chunkSize)
   const byQueue = new Map<string | null, Pending<R>[]>()
   for (const p of batch) {
     const queue = p.claim?.queue ?? null
@@ -100,7 +110,12 @@ function units<R>(batch: Pending<R>[], chunkSize: number): Pending<R>[][] {
   const groups = [...byQueue.values()]
   if (groups[0]) groups[0] = [...groups[0], ...plain]
   else if (plain.length > 0) groups.push(plain)
-  const chunks: Pending<R>[][] = []
-  for (const group of groups) for (let i = 0; i < group.length; i += chunkSize) chunks.push(group.slice(i, i + chunkSize))
+  return groups.flatMap((group) => chunked(group, chunkSize))
+}
+
+function chunked<T>(items: T[], size: number): T[][] {
+  if (items.length <= size) return [items]
+  const chunks: T[][] = []
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size))
   return chunks
 }

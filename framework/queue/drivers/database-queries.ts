@@ -281,10 +281,11 @@ function integerArray(values: (string | number)[]): string {
 
 /** A non-negative integer as SQL text; anything else is a bug, never SQL. */
 function integer(value: string | number): string {
-  const text = String(value)
-  if (!/^\d{1,19}$/.test(text)) throw new TypeError(`Not a job id or attempts count: ${text}`)
-  return text
+  if (typeof value === 'number' ? Number.isSafeInteger(value) && value >= 0 : DIGITS.test(value)) return String(value)
+  throw new TypeError(`Not a job id or attempts count: ${String(value)}`)
 }
+
+const DIGITS = /^\d{1,19}$/
 
 function keyBindings(key: ReservationKey): (string | number)[] {
   return [key.id, key.attempts]

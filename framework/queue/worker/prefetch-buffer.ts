@@ -42,10 +42,10 @@ export class PrefetchBuffer {
     /** A background claim ended: the worker may be idle-waiting with free slots, so it must look again. */
     private readonly onRefilled: () => void,
   ) {
-    // Refill once a quarter of the buffer (at least a slot's worth per slot) has been used: claims then
-    // follow each other while jobs run, each taking what the previous one's round trip consumed, so the
-    // buffer does not run dry when a claim is slow, and no claim is too small to be worth its statement.
-    this.lowWater = Math.max(0, size - Math.max(concurrency, Math.floor(size / 4)))
+    // Refill once half the buffer (at least a slot's worth per slot) has been used: the half still
+    // buffered covers the claim's round trip, and a large claim costs the server less per job than
+    // several small ones (PostgreSQL here: ~8 us a row claiming 500 at once, ~12 us claiming 130).
+    this.lowWater = Math.max(0, size - Math.max(concurrency, Math.floor(size / 2)))
   }
 
   get length(): number {
