@@ -3,12 +3,15 @@
  * worker starts cold and alone, as a deployed worker would, and its RSS is its own.
  */
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { ChildMessage, TaskArgs, TaskResult } from './protocol.ts'
 import type { TaskName } from './tasks.ts'
 
 const loader = fileURLToPath(new URL('../framework/loader/register.mjs', import.meta.url))
 const entry = fileURLToPath(new URL('./child.ts', import.meta.url))
+/** The Node options bin/craft's shebang runs with (`queue:work` among them): Kiln's measured processes get the same, peers run on plain `node` as their users would. */
+const craftNodeOptions = nodeOptionsOf(readFileSync(fileURLToPath(new URL('../bin/craft', import.meta.url)), 'utf8'))
 
 export interface ChildHandle {
   /** Resolves when the task says it is ready (an idle worker), or with its result if it never says so. */
@@ -25,7 +28,8 @@ export class ChildTaskError extends Error {
 
 /** Starts `task` in a child process with `args`; it is killed if it outlives `timeoutMs`. */
 export function startChild(task: TaskName, args: TaskArgs, timeoutMs = 300_000): ChildHandle {
-  const child = spawn(process.execPath, ['--import', loader, entry, task], {
+  const options = task.startsWith('kiln.') ? craftNodeOptions : []
+  const child = spawn(process.execPath, [...options, '--import', loader, entry, task], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, KILN_BENCH_ARGS: JSON.stringify(args) },
   })
@@ -62,4 +66,12 @@ export function startChild(task: TaskName, args: TaskArgs, timeoutMs = 300_000):
 /** Runs `task` to completion in a child process and returns its result. */
 export function runChild(task: TaskName, args: TaskArgs, timeoutMs?: number): Promise<TaskResult> {
   return startChild(task, args, timeoutMs).result
+}
+
+/** The options after `node` on a script's `#!/usr/bin/env -S node ...` line; none for a plain `#!/usr/bin/env node`. */
+export function nodeOptionsOf(script: string): string[] {
+  const shebang = script.split('\n', 1)[0] ?? ''
+  const match = /^#!\S*env(?: -S)? node((?: \S+)*)\s*$/.exec(shebang)
+  if (!match) throw new Error(`bin/craft does not start with a "#!/usr/bin/env [-S] node ..." line: ${shebang}`)
+  return (match[1] ?? '').split(' ').filter(Boolean)
 }

@@ -320,7 +320,10 @@ function decodeObject(value: unknown, path: string): Record<string, unknown> {
 
 /** Sets an own data property without invoking setters (a `__proto__` or `constructor` key stays inert). */
 function define(target: object, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  // With nothing named `key` on the object or its prototypes (no setter to run, no __proto__ to set), an
+  // assignment makes the same own data property as defineProperty, in a fraction of its time.
+  if (key !== '__proto__' && !(key in target)) (target as Record<string, unknown>)[key] = value
+  else Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
 function join(path: string, key: string): string {
