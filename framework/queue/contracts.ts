@@ -66,6 +66,17 @@ export interface QueueDriver {
    */
   deleteAndPop?(job: ReservedJob, queue?: string, max?: number): Promise<ReservedJob[]>
   /**
+   * Optional: acknowledges several jobs at once, each as its own delete() would (token-checked): a
+   * prefetching worker's acknowledgements, written together.
+   */
+  deleteMany?(jobs: ReservedJob[]): Promise<void>
+  /**
+   * Optional: acknowledges `jobs` (all of `queue`, each as its delete() would) and reserves up to `max`
+   * jobs of `queue`, in one round trip: a prefetching worker's refill carries the acknowledgements
+   * waiting to be written.
+   */
+  deleteManyAndPop?(jobs: readonly ReservedJob[], queue: string, max: number): Promise<ReservedJob[]>
+  /**
    * Optional: gives back reservations whose jobs never started (a stopping worker's prefetched jobs),
    * available at once and without counting the attempt their claim added. Token-checked like delete():
    * a reservation that expired and was claimed again is left alone. Workers prefetch only on drivers

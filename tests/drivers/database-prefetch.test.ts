@@ -138,6 +138,43 @@ for (const engine of await availableEngines()) {
       expect(await mine.size(queue)).toBe(0)
     }, 15_000)
 
+    it('deletes a batch of reservations at once (more than one statement holds), never one another worker reserved again', async () => {
+      const mine = await driverOn()
+      const other = await driverOn()
+      const queue = `delete-many-${engine}`
+      await mine.bulkRaw(
+        Array.from({ length: 1201 }, (_, i) => `j${i}`),
+        queue,
+      )
+      const [stale] = await mine.pop(queue)
+      const held = await mine.pop(queue, 1200)
+      await new Promise((resolve) => setTimeout(resolve, (RETRY_AFTER + 1.2) * 1000))
+      // Every reservation has expired; the other worker claims the first job again.
+      const [fresh] = await other.pop(queue)
+      expect([fresh?.rawBody, fresh?.attempts]).toEqual(['j0', 2])
+
+      await mine.deleteMany!([stale as ReservedJob, ...held])
+      // The 1,200 this worker still held are gone; the job the other worker holds now is not.
+      expect(await mine.size(queue)).toBe(1)
+      await (fresh as ReservedJob).delete()
+      expect(await mine.size(queue)).toBe(0)
+    }, 15_000)
+
+    it('acknowledges a batch and claims the next jobs in one step (a refill carrying its acknowledgements)', async () => {
+      const driver = await driverOn()
+      const queue = `delete-many-and-pop-${engine}`
+      await driver.bulkRaw(['a', 'b', 'c', 'd', 'e', 'f'], queue)
+      const first = await driver.pop(queue, 3)
+      const next = await driver.deleteManyAndPop!(first.slice(0, 2), queue, 2)
+      expect(next.map((job) => [job.rawBody, job.attempts])).toEqual([
+        ['d', 1],
+        ['e', 1],
+      ])
+      // a and b are gone; c (not acknowledged), d and e (claimed) and f (waiting) are left.
+      expect(await driver.size(queue)).toBe(4)
+      expect((await driver.pop(queue, 3)).map((job) => job.rawBody)).toEqual(['f'])
+    })
+
     it('runs every job once and has acknowledged them all when the worker returns', async () => {
       const app = await workerApp()
       const queue = `drain-${engine}`

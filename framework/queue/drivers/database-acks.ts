@@ -4,7 +4,8 @@ import type { ReservationKey } from './database-queries.ts'
 type Write<R> = (keys: ReservationKey[], claim: { queue: string; max: number } | null) => Promise<R[]>
 
 interface Pending<R> {
-  key: ReservationKey
+  /** One job's key, or a prefetching worker's batch of them. */
+  keys: ReservationKey[]
   claim: { queue: string; max: number } | null
   resolve(rows: R[]): void
   reject(error: unknown): void
@@ -28,11 +29,23 @@ export class AckBatcher<R> {
   ) {}
 
   async delete(key: ReservationKey): Promise<void> {
-    await this.enqueue(key, null)
+    await this.enqueue([key], null)
+  }
+
+  /** Deletes many reservations with one promise for them all (written in chunks of `chunkSize` keys). */
+  async deleteMany(keys: ReservationKey[]): Promise<void> {
+    const chunks: Promise<R[]>[] = []
+    for (let i = 0; i < keys.length; i += this.chunkSize) chunks.push(this.enqueue(keys.slice(i, i + this.chunkSize), null))
+    await Promise.all(chunks)
   }
 
   deleteAndClaim(key: ReservationKey, queue: string, max: number): Promise<R[]> {
-    return this.enqueue(key, { queue, max })
+    return this.enqueue([key], { queue, max })
+  }
+
+  /** deleteAndClaim for a batch of keys (at most `chunkSize`: written with one statement). */
+  deleteManyAndClaim(keys: ReservationKey[], queue: string, max: number): Promise<R[]> {
+    return this.enqueue(keys, { queue, max })
   }
 
   /** Resolves when every acknowledgement issued so far has been written. */
@@ -43,9 +56,9 @@ export class AckBatcher<R> {
     }
   }
 
-  private enqueue(key: ReservationKey, claim: Pending<R>['claim']): Promise<R[]> {
+  private enqueue(keys: ReservationKey[], claim: Pending<R>['claim']): Promise<R[]> {
     return new Promise<R[]>((resolve, reject) => {
-      this.pending.push({ key, claim, resolve, reject })
+      this.pending.push({ keys, claim, resolve, reject })
       this.schedule()
     })
   }
@@ -70,7 +83,7 @@ export class AckBatcher<R> {
       let queue: string | undefined
       const keys: ReservationKey[] = []
       for (const p of unit) {
-        keys.push(p.key)
+        keys.push(...p.keys)
         if (p.claim) {
           max += p.claim.max
           queue ??= p.claim.queue
@@ -94,7 +107,7 @@ export class AckBatcher<R> {
 
 const NO_ROWS: never[] = []
 
-/** Splits a batch into writes: one per claimed queue (plain deletes ride along with the first), chunked. */
+/** Splits a batch into writes: one per claimed queue (plain deletes ride along with the first), at most `chunkSize` keys each. */
 function units<R>(batch: Pending<R>[], chunkSize: number): Pending<R>[][] {
   // Plain deletes only (a prefetching worker's acknowledgements): no grouping to do.
   if (!batch.some((p) => p.claim)) return chunked(batch, chunkSize)
@@ -113,9 +126,20 @@ function units<R>(batch: Pending<R>[], chunkSize: number): Pending<R>[][] {
   return groups.flatMap((group) => chunked(group, chunkSize))
 }
 
-function chunked<T>(items: T[], size: number): T[][] {
-  if (items.length <= size) return [items]
-  const chunks: T[][] = []
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size))
+/** Consecutive runs of pendings with at most `size` keys each (a pending is never split). */
+function chunked<R>(items: Pending<R>[], size: number): Pending<R>[][] {
+  const chunks: Pending<R>[][] = []
+  let chunk: Pending<R>[] = []
+  let keys = 0
+  for (const p of items) {
+    if (chunk.length > 0 && keys + p.keys.length > size) {
+      chunks.push(chunk)
+      chunk = []
+      keys = 0
+    }
+    chunk.push(p)
+    keys += p.keys.length
+  }
+  if (chunk.length > 0) chunks.push(chunk)
   return chunks
 }

@@ -162,6 +162,31 @@ export class DatabaseQueue implements QueueDriver {
   }
 
   /** Prefetched jobs a stopping worker never started: available again at once, their claim's attempt taken back. */
+  async deleteMany(jobs: ReservedJob[]): Promise<void> {
+    const { keys, foreign } = this.keysOf(jobs)
+    await Promise.all([this.acks.deleteMany(keys), ...foreign])
+  }
+
+  async deleteManyAndPop(jobs: readonly ReservedJob[], queue: string, max: number): Promise<ReservedJob[]> {
+    const limit = Math.max(1, Math.floor(max))
+    const { keys, foreign } = this.keysOf(jobs)
+    const [rows] = await Promise.all([this.acks.deleteManyAndClaim(keys, queue, limit), ...foreign])
+    const claimed = await this.unlessJustStarted(rows)
+    if (claimed.length === limit) void this.stats?.check()
+    return this.reservations(queue, claimed)
+  }
+
+  /** The reservation keys of this driver's jobs; another driver's jobs are deleted their own way. */
+  private keysOf(jobs: readonly ReservedJob[]): { keys: ReservationKey[]; foreign: Promise<void>[] } {
+    const keys: ReservationKey[] = []
+    const foreign: Promise<void>[] = []
+    for (const job of jobs) {
+      if (job instanceof DatabaseReservedJob && job.driver === this) keys.push(job.key())
+      else foreign.push(job.delete())
+    }
+    return { keys, foreign }
+  }
+
   async releaseUnstarted(jobs: ReservedJob[]): Promise<void> {
     const keys = jobs.filter((job): job is DatabaseReservedJob => job instanceof DatabaseReservedJob && job.driver === this).map((job) => job.key())
     for (let i = 0; i < keys.length; i += RETURN_CHUNK) {

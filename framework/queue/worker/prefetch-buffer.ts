@@ -1,4 +1,5 @@
 import type { QueueDriver, ReservedJob } from '../contracts.ts'
+import type { DeferredAcks } from './deferred-acks.ts'
 import type { LeaseKeeper } from './lease-keeper.ts'
 
 /**
@@ -22,6 +23,8 @@ import type { LeaseKeeper } from './lease-keeper.ts'
  * server) without flooding it.
  */
 const PARALLEL_CLAIMS = 2
+/** Acknowledgements one refill carries at most (one statement's worth). */
+const CARRIED_ACKS = 500
 
 export class PrefetchBuffer {
   private jobs: ReservedJob[] = []
@@ -38,6 +41,8 @@ export class PrefetchBuffer {
     private readonly size: number,
     concurrency: number,
     private readonly leases: LeaseKeeper | null,
+    /** Acknowledgements a refill carries with its claim (null: none). */
+    private readonly acks: DeferredAcks | null,
     private readonly onError: (error: unknown) => Promise<void>,
     /** A background claim ended: the worker may be idle-waiting with free slots, so it must look again. */
     private readonly onRefilled: () => void,
@@ -108,7 +113,7 @@ export class PrefetchBuffer {
       for (const queue of this.queues) {
         const wanted = asked - claimed.length
         if (wanted <= 0) break
-        const jobs = await this.driver.pop(queue, wanted)
+        const jobs = await this.claimFrom(queue, wanted)
         for (const job of jobs) this.leases?.hold(job)
         claimed.push(...jobs)
       }
@@ -122,6 +127,17 @@ export class PrefetchBuffer {
     // sorted array costs one pass).
     this.jobs.sort((a, b) => this.rank(a) - this.rank(b) || byId(a, b))
     return claimed.length
+  }
+
+  /** Claims from `queue`, carrying the acknowledgements waiting for it when the driver can. */
+  private async claimFrom(queue: string, wanted: number): Promise<ReservedJob[]> {
+    const acks = this.acks?.takeFor(queue, CARRIED_ACKS) ?? []
+    if (acks.length === 0 || !this.driver.deleteManyAndPop) return this.driver.pop(queue, wanted)
+    try {
+      return await this.driver.deleteManyAndPop(acks, queue, wanted)
+    } finally {
+      ;(this.acks as DeferredAcks).carried()
+    }
   }
 
   private rank(job: ReservedJob): number {

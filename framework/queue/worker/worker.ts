@@ -197,9 +197,9 @@ export class Worker {
       return
     }
     const report = (error: unknown) => this.report(error)
-    this.prefetched = new PrefetchBuffer(driver, queues, size, this.options.concurrency, this.leases, report, () => this.wakeUp())
-    this.deferredAcks = new DeferredAcks(report)
-    const acks = this.deferredAcks
+    const acks = new DeferredAcks(driver, report)
+    this.deferredAcks = acks
+    this.prefetched = new PrefetchBuffer(driver, queues, size, this.options.concurrency, this.leases, acks, report, () => this.wakeUp())
     this.hooks.acknowledge = (reserved) => acks.acknowledge(reserved)
   }
 
