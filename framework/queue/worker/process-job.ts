@@ -187,46 +187,39 @@ function runAttempt(app: Application, reserved: ReservedJob, prepared: Prepared 
 function attemptNow(app: Application, reserved: ReservedJob, prepared: Prepared & { ok: true }, timeout: number, hooks: ProcessHooks): Attempt | Promise<Attempt> {
   const context = new AttemptContext(reserved, prepared.payload.uuid)
   hooks.onAttempt?.(reserved, context)
-  const state = bindJobRuntime(prepared.job, context)
-  const graceMs = hooks.graceMs ?? DEFAULT_GRACE_MS
+  const setup: AttemptSetup = { app, reserved, prepared, context, state: bindJobRuntime(prepared.job, context), timeout, graceMs: hooks.graceMs ?? DEFAULT_GRACE_MS, hooks }
   // Only an object can hold a model reference: a job of plain values skips the walk and its promises.
-  if (holdsObjects(prepared.job)) return restoreModelsThenRun(app, reserved, prepared, context, state, timeout, graceMs, hooks)
-  return run(app, reserved, prepared, context, state, timeout, graceMs, hooks)
+  return holdsObjects(prepared.job) ? restoreModelsThenRun(setup) : run(setup)
+}
+
+/** One attempt, bound and ready to run. */
+interface AttemptSetup {
+  app: Application
+  reserved: ReservedJob
+  prepared: Prepared & { ok: true }
+  context: AttemptContext
+  state: JobRuntimeState
+  timeout: number
+  graceMs: number
+  hooks: ProcessHooks
 }
 
 /**
  * SerializesModels: fetch the job's models fresh. A missing one fails the job at once (no retry), or
  * deletes it silently when the job sets deleteWhenMissingModels (Laravel's CallQueuedHandler).
  */
-async function restoreModelsThenRun(
-  app: Application,
-  reserved: ReservedJob,
-  prepared: Prepared & { ok: true },
-  context: AttemptContext,
-  state: JobRuntimeState,
-  timeout: number,
-  graceMs: number,
-  hooks: ProcessHooks,
-): Promise<Attempt> {
+async function restoreModelsThenRun(setup: AttemptSetup): Promise<Attempt> {
+  const { job } = setup.prepared
   try {
-    await restoreModels(prepared.job)
+    await restoreModels(job)
   } catch (error) {
-    const outcome: Outcome = shouldDeleteWhenMissingModels(prepared.job, error) ? { kind: 'deleted' } : { kind: 'failed', error: asError(error) }
-    return { outcome, running: NOTHING_RUNNING, graceMs, watch: undefined }
+    const outcome: Outcome = shouldDeleteWhenMissingModels(job, error) ? { kind: 'deleted' } : { kind: 'failed', error: asError(error) }
+    return { outcome, running: NOTHING_RUNNING, graceMs: setup.graceMs, watch: undefined }
   }
-  return run(app, reserved, prepared, context, state, timeout, graceMs, hooks)
+  return run(setup)
 }
 
-function run(
-  app: Application,
-  reserved: ReservedJob,
-  prepared: Prepared & { ok: true },
-  context: AttemptContext,
-  state: JobRuntimeState,
-  timeout: number,
-  graceMs: number,
-  hooks: ProcessHooks,
-): Attempt | Promise<Attempt> {
+function run({ app, reserved, prepared, context, state, timeout, graceMs, hooks }: AttemptSetup): Attempt | Promise<Attempt> {
   const { payload, job, jobName } = prepared
   const watch = timeout > 0 ? hooks.watchdog?.arm(Date.now() + timeout * 1000 + graceMs + WATCHDOG_MARGIN_MS) : undefined
   const startedAt = performance.now()
