@@ -131,12 +131,12 @@ export class PrefetchBuffer {
 
   /** Claims from `queue`, carrying the acknowledgements waiting for it when the driver can. */
   private async claimFrom(queue: string, wanted: number): Promise<ReservedJob[]> {
-    const acks = this.acks?.takeFor(queue, CARRIED_ACKS) ?? []
-    if (acks.length === 0 || !this.driver.deleteManyAndPop) return this.driver.pop(queue, wanted)
+    const carried = this.acks?.takeFor(queue, CARRIED_ACKS) ?? []
+    if (!this.acks || carried.length === 0 || !this.driver.deleteManyAndPop) return this.driver.pop(queue, wanted)
     try {
-      return await this.driver.deleteManyAndPop(acks, queue, wanted)
+      return await this.driver.deleteManyAndPop(carried, queue, wanted)
     } finally {
-      ;(this.acks as DeferredAcks).carried()
+      this.acks.carried()
     }
   }
 
