@@ -39,12 +39,8 @@ export class AckBatcher<R> {
     await Promise.all(chunks)
   }
 
-  deleteAndClaim(key: ReservationKey, queue: string, max: number): Promise<R[]> {
-    return this.enqueue([key], { queue, max })
-  }
-
-  /** deleteAndClaim for a batch of keys (at most `chunkSize`: written with one statement). */
-  deleteManyAndClaim(keys: ReservationKey[], queue: string, max: number): Promise<R[]> {
+  /** Deletes `keys` (one job's, or at most `chunkSize`: one statement) and claims up to `max` jobs of `queue`. */
+  deleteAndClaim(keys: ReservationKey[], queue: string, max: number): Promise<R[]> {
     return this.enqueue(keys, { queue, max })
   }
 

@@ -140,9 +140,7 @@ export class DatabaseQueue implements QueueDriver {
   async pop(queue: string, max = 1): Promise<ReservedJob[]> {
     const limit = Math.max(1, Math.floor(max))
     if (this.stats?.unchecked) await this.stats.check()
-    const rows = await this.unlessJustStarted(await this.run(() => claimJobs(this.jobTable(), queue, limit, this.config.retry_after)))
-    if (rows.length === limit) void this.stats?.check()
-    return this.reservations(queue, rows)
+    return this.claimed(queue, limit, await this.run(() => claimJobs(this.jobTable(), queue, limit, this.config.retry_after)))
   }
 
   /**
@@ -152,16 +150,14 @@ export class DatabaseQueue implements QueueDriver {
    */
   async deleteAndPop(job: ReservedJob, queue = job.queue, max = 1): Promise<ReservedJob[]> {
     const limit = Math.max(1, Math.floor(max))
-    if (!(job instanceof DatabaseReservedJob) || job.driver !== this) {
+    if (!this.owns(job)) {
       await job.delete()
       return this.pop(queue, limit)
     }
-    const rows = await this.unlessJustStarted(await this.acks.deleteAndClaim(job.key(), queue, limit))
-    if (rows.length === limit) void this.stats?.check()
-    return this.reservations(queue, rows)
+    return this.claimed(queue, limit, await this.acks.deleteAndClaim([job.key()], queue, limit))
   }
 
-  /** Prefetched jobs a stopping worker never started: available again at once, their claim's attempt taken back. */
+  /** Acknowledges a batch (a prefetching worker's): one promise, a statement per 500 keys. */
   async deleteMany(jobs: ReservedJob[]): Promise<void> {
     const { keys, foreign } = this.keysOf(jobs)
     await Promise.all([this.acks.deleteMany(keys), ...foreign])
@@ -170,10 +166,8 @@ export class DatabaseQueue implements QueueDriver {
   async deleteManyAndPop(jobs: readonly ReservedJob[], queue: string, max: number): Promise<ReservedJob[]> {
     const limit = Math.max(1, Math.floor(max))
     const { keys, foreign } = this.keysOf(jobs)
-    const [rows] = await Promise.all([this.acks.deleteManyAndClaim(keys, queue, limit), ...foreign])
-    const claimed = await this.unlessJustStarted(rows)
-    if (claimed.length === limit) void this.stats?.check()
-    return this.reservations(queue, claimed)
+    const [rows] = await Promise.all([this.acks.deleteAndClaim(keys, queue, limit), ...foreign])
+    return this.claimed(queue, limit, rows)
   }
 
   /** The reservation keys of this driver's jobs; another driver's jobs are deleted their own way. */
@@ -181,14 +175,19 @@ export class DatabaseQueue implements QueueDriver {
     const keys: ReservationKey[] = []
     const foreign: Promise<void>[] = []
     for (const job of jobs) {
-      if (job instanceof DatabaseReservedJob && job.driver === this) keys.push(job.key())
+      if (this.owns(job)) keys.push(job.key())
       else foreign.push(job.delete())
     }
     return { keys, foreign }
   }
 
+  private owns(job: ReservedJob): job is DatabaseReservedJob {
+    return job instanceof DatabaseReservedJob && job.driver === this
+  }
+
+  /** Prefetched jobs a stopping worker never started: available again at once, their claim's attempt taken back. */
   async releaseUnstarted(jobs: ReservedJob[]): Promise<void> {
-    const keys = jobs.filter((job): job is DatabaseReservedJob => job instanceof DatabaseReservedJob && job.driver === this).map((job) => job.key())
+    const keys = jobs.filter((job): job is DatabaseReservedJob => this.owns(job)).map((job) => job.key())
     for (let i = 0; i < keys.length; i += RETURN_CHUNK) {
       const chunk = keys.slice(i, i + RETURN_CHUNK)
       await this.run(() => returnReservations(this.jobTable(), chunk))
@@ -304,14 +303,18 @@ export class DatabaseQueue implements QueueDriver {
   }
 
   /**
-   * `rows`, or none (given back, their attempt taken back) while the server has been up for less than
-   * RESTART_HOLD_MS. Checked after the claim: the claim's connection is what tells of a restart.
+   * The rows a claim reserved, as reservations; none (given back, their attempt taken back) while the
+   * server has been up for less than RESTART_HOLD_MS. Checked after the claim: the claim's connection is
+   * what tells of a restart. A full claim may mean a backlog the statistics have not seen (PostgreSQL).
    */
-  private async unlessJustStarted(rows: ClaimedRow[]): Promise<ClaimedRow[]> {
+  private async claimed(queue: string, limit: number, rows: ClaimedRow[]): Promise<ReservedJob[]> {
     const startedAt = serverStartedAt(this.db)
-    if (rows.length === 0 || startedAt === undefined || Date.now() - startedAt >= RESTART_HOLD_MS) return rows
-    await this.run(() => returnReservations(this.jobTable(), rows))
-    return []
+    if (rows.length > 0 && startedAt !== undefined && Date.now() - startedAt < RESTART_HOLD_MS) {
+      await this.run(() => returnReservations(this.jobTable(), rows))
+      return []
+    }
+    if (rows.length === limit) void this.stats?.check()
+    return this.reservations(queue, rows)
   }
 
   /**
