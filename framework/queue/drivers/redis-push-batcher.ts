@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis'
 import { PUSH_CHUNK, type QueueKeys } from './redis-scripts.ts'
 
 /** One push script call: payloads for one queue, available after `delayMs`. */
@@ -10,6 +9,9 @@ export interface PushRequest {
 
 /** Sends one push script call (QueueScripts.push); yields the stored jobs' ids. */
 export type SendPush = (request: PushRequest) => Promise<string[]>
+
+/** Runs `write` (several sendPush calls) with the connections corked, so they leave in one syscall. */
+export type Corked = (write: () => void) => void
 
 /**
  * Coalesces the pushes issued in one turn of the event loop: a request handler that awaits three
@@ -23,15 +25,15 @@ export type SendPush = (request: PushRequest) => Promise<string[]>
  * timer, only for the callbacks already queued in this turn. A dispatch resolves only once Redis has
  * stored its job. A script call fails as a whole before it writes anything (its first step, the id
  * counter, is what a corrupt queue breaks), so a failed push fails the callers of its own queue only.
- * The calls are written back to back with the socket corked (what an ioredis pipeline does, without
+ * The calls are written back to back with the sockets corked (what an ioredis pipeline does, without
  * building one per turn).
  */
 export class PushBatcher {
   private pending: Waiter[] = []
 
   constructor(
-    private readonly client: Redis,
     private readonly send: SendPush,
+    private readonly corked: Corked,
   ) {}
 
   add(request: PushRequest): Promise<string[]> {
@@ -46,14 +48,8 @@ export class PushBatcher {
     this.pending = []
     // A lone push (a dispatch awaited on its own) needs no grouping.
     const calls = batch.length === 1 ? [batch] : merged(batch)
-    // Before `ready` ioredis holds commands in its offline queue and writes them itself on connect.
-    const stream = calls.length > 1 && this.client.status === 'ready' ? this.client.stream : null
-    stream?.cork()
-    try {
-      for (const call of calls) this.sendCall(call)
-    } finally {
-      stream?.uncork()
-    }
+    if (calls.length === 1) this.sendCall(calls[0] as Waiter[])
+    else this.corked(() => calls.forEach((call) => this.sendCall(call)))
   }
 
   private sendCall(call: Waiter[]): void {

@@ -3,7 +3,7 @@
  * reply shapes. Each script lives in `lua/<verb>-<numKeys>.lua` with a KEYS/ARGV header; shared Lua
  * lives in `lua/includes/` and is pulled in by `--- @include "name"` lines (BullMQ's convention).
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { Redis } from 'ioredis'
 
@@ -77,8 +77,27 @@ export class QueueScripts {
 
   /** Stores payloads (at most PUSH_CHUNK); returns their ids in order. */
   async push(keys: QueueKeys, bodies: string[], delayMs: number): Promise<string[]> {
-    const last = Number(await this.client.kilnQueuePush(keys.waiting, keys.delayed, keys.notify, keys.jobs, keys.id, Math.max(0, Math.ceil(delayMs)), ...bodies))
-    return bodies.map((_, index) => String(last - bodies.length + 1 + index))
+    const last = Number(await this.client.kilnQueuePush(keys.waiting, keys.delayed, keys.notify, keys.jobs, keys.id, pushDelay(delayMs), ...bodies))
+    return pushedIds(last, bodies.length)
+  }
+
+  /**
+   * The push script as one EVALSHA command for a connection that sends commands as they are
+   * (RespPipe), with every key prefixed by `keyPrefix` as ioredis would. Its integer reply goes to
+   * pushedIds; a NOSCRIPT reply means Redis lost its scripts: push() sends the script again.
+   */
+  static pushCommand(keys: QueueKeys, bodies: readonly string[], delayMs: number, keyPrefix: string): string[] {
+    pushSha ??= createHash('sha1').update(scriptSource('kilnQueuePush')).digest('hex')
+    const command = ['EVALSHA', pushSha, '5', keyPrefix + keys.waiting, keyPrefix + keys.delayed, keyPrefix + keys.notify, keyPrefix + keys.jobs, keyPrefix + keys.id, String(pushDelay(delayMs))]
+    for (const body of bodies) command.push(body)
+    return command
+  }
+
+  /** withdraw() as one EVAL command (the script itself: the server may not hold it) for a RespPipe; see pushCommand. */
+  static withdrawCommand(keys: QueueKeys, bodies: readonly string[], window: number, keyPrefix: string): string[] {
+    const command = ['EVAL', scriptSource('kilnQueueWithdraw'), '5', keyPrefix + keys.waiting, keyPrefix + keys.delayed, keyPrefix + keys.jobs, keyPrefix + keys.attempts, keyPrefix + keys.id, String(window)]
+    for (const body of bodies) command.push(body)
+    return command
   }
 
   async pop(keys: QueueKeys, max: number, retryAfterMs: number): Promise<PopResult> {
@@ -155,6 +174,19 @@ export class QueueScripts {
   }
 }
 
+/** The ids of `count` jobs stored by one push script call whose reply (the last id) was `last`. */
+export function pushedIds(last: number, count: number): string[] {
+  const ids: string[] = []
+  for (let id = last - count + 1; id <= last; id++) ids.push(String(id))
+  return ids
+}
+
+function pushDelay(delayMs: number): number {
+  return Math.max(0, Math.ceil(delayMs))
+}
+
+let pushSha: string | undefined
+
 type ScriptArg = string | number
 type ScriptFn = (...args: ScriptArg[]) => Promise<unknown>
 type ScriptClient = Record<
@@ -204,6 +236,12 @@ function definitions(): Record<string, { lua: string; numberOfKeys?: number }> {
     }),
   )
   return loaded
+}
+
+function scriptSource(name: keyof ScriptClient): string {
+  const definition = definitions()[name]
+  if (!definition) throw new Error(`No Lua script is defined for ${name}`)
+  return definition.lua
 }
 
 function readLua(file: string): string {

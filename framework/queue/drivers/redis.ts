@@ -9,6 +9,7 @@ import { PUSH_CHUNK, QueueScripts, queueKeys, type PopResult, type PoppedJob, ty
 import { AckBatcher } from './redis-ack-batcher.ts'
 import { InDoubtPushes, type WithdrawalReport } from './in-doubt-pushes.ts'
 import { PushBatcher } from './redis-push-batcher.ts'
+import { RedisPushPipe } from './redis-push-pipe.ts'
 import { BlockingWaiter } from './redis-wait.ts'
 
 /** Newest ids a withdrawal looks through beyond the jobs it looks for: the pushes made since the outage. */
@@ -35,6 +36,8 @@ export class RedisQueue implements QueueDriver {
   private readonly batcher = new AckBatcher((jobs, queue, max) => this.deleteManyAndPop(jobs, queue, max))
   /** Sends the pushRaw calls of one tick (a request's dispatches) in one write. */
   private readonly pushes: PushBatcher
+  /** Push scripts over a connection of their own, without ioredis's per-command work, while it is open. */
+  private readonly pushPipe: RedisPushPipe
   /** Pushes answered as failed that Redis may have stored: withdrawn once it answers again. */
   private readonly inDoubt: InDoubtPushes<QueueKeys>
 
@@ -46,12 +49,16 @@ export class RedisQueue implements QueueDriver {
   ) {
     this.client = redis.connection(config.connection)
     this.scripts = new QueueScripts(this.client)
+    this.pushPipe = new RedisPushPipe(this.client, this.scripts, WITHDRAW_WINDOW)
     this.inDoubt = new InDoubtPushes(
       (keys, bodies) => this.scripts.withdraw(keys, bodies, WITHDRAW_WINDOW + bodies.length),
       (retry) => this.client.once('ready', retry),
       report,
     )
-    this.pushes = new PushBatcher(this.client, (request) => this.push(request.keys, request.bodies, request.delayMs))
+    this.pushes = new PushBatcher(
+      (request) => this.push(request.keys, request.bodies, request.delayMs),
+      (write) => this.corked(write),
+    )
     this.retryAfterMs = config.retry_after * 1000
     // The blocking connection waits through outages without erroring and without a reply deadline
     // (a BLPOP legitimately takes block_for); the waiter bounds every wait with its own timer.
@@ -148,9 +155,10 @@ export class RedisQueue implements QueueDriver {
     return warning ? [warning] : []
   }
 
-  /** Closes the blocking connection this driver opened; the command connection belongs to the RedisManager. */
+  /** Closes the connections this driver opened (blocking, push pipe); the command connection belongs to the RedisManager. */
   async close(): Promise<void> {
     this.waiter.close()
+    this.pushPipe.close()
   }
 
   /** @internal The reservation steps a RedisReservedJob calls back into. */
@@ -177,11 +185,24 @@ export class RedisQueue implements QueueDriver {
    * Redis), its jobs may be stored: they are withdrawn once Redis answers again (InDoubtPushes).
    */
   private push(keys: QueueKeys, bodies: string[], delayMs: number): Promise<string[]> {
-    const written = this.client.status === 'ready'
-    return this.scripts.push(keys, bodies, delayMs).catch((error: unknown) => {
+    const piped = this.pushPipe.push(keys, bodies, delayMs)
+    const written = piped !== undefined || this.client.status === 'ready'
+    return (piped ?? this.scripts.push(keys, bodies, delayMs)).catch((error: unknown) => {
       if (written && mayHaveRun(error)) this.inDoubt.add(keys, bodies)
       throw error
     })
+  }
+
+  /** Runs `write` with both push connections corked (ioredis's and the pipe's). */
+  private corked(write: () => void): void {
+    // Before `ready` ioredis holds commands in its offline queue and writes them itself on connect.
+    const stream = this.client.status === 'ready' ? this.client.stream : null
+    stream?.cork()
+    try {
+      this.pushPipe.corked(write)
+    } finally {
+      stream?.uncork()
+    }
   }
 
   private keys(queue: string | undefined): QueueKeys {
