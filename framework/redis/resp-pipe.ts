@@ -20,7 +20,7 @@ export interface RespPipeOptions {
 /** A reply that is not an integer: `+status` (a string) or `-error` (a RespErrorReply). */
 export type RespReply = number | string | RespErrorReply
 
-/** An error reply: Redis refused the command, so it did not run (its effects, if any, are its own). */
+/** An error reply: Redis answered that the command failed (a script may have run part of its steps first). */
 export class RespErrorReply {
   constructor(readonly message: string) {}
 }
@@ -81,6 +81,8 @@ export class RespPipe {
   constructor(options: RespPipeOptions) {
     this.socket = options.path ? net.connect(options.path) : net.connect(options.port ?? 6379, options.host ?? '127.0.0.1')
     this.socket.setNoDelay(true)
+    // As ioredis's connection does: a silently dead peer is noticed on an idle connection too.
+    this.socket.setKeepAlive(true, 30_000)
     this.socket.setEncoding('utf8')
     // Idle, the pipe keeps no process alive; with a reply outstanding it does (see send).
     this.socket.unref()
