@@ -71,17 +71,36 @@ describe.skipIf(!hasRedisServer())('a push in flight when Redis shuts down', () 
     }
   })
 
+  it('withdraws it too when the push went over the push connection (kiln-push)', async () => {
+    const body = await pushIntoShutdown('piped', { viaPipe: true })
+    await start()
+    const direct = await makeRedisApp({ port: server.port, prefix: producer.prefix })
+    try {
+      const worker = await direct.queue({ queue: 'piped' })
+      await waitForWithdrawal()
+      expect(await worker.pop('piped', 10)).toEqual([])
+      expect(logged.find((line) => /withdrew/.test(line.msg))).toMatchObject({ level: 40, msg: expect.stringMatching(/withdrew 1 job/) })
+      expect(appendOnlyText(server.dir)).toContain(body)
+    } finally {
+      await direct.cleanup({ keepKeys: true })
+    }
+  })
+
   /**
    * Pushes a job to `queue` in the same event-loop turn of Redis as a SIGTERM; returns its payload once
-   * the push has failed and Redis is down, after checking that Redis stored it all the same.
+   * the push has failed and Redis is down, after checking that Redis stored it all the same. With
+   * `viaPipe`, first pushes until the driver's push connection is open, so the push goes over it.
    */
-  async function pushIntoShutdown(queueName: string): Promise<string> {
+  async function pushIntoShutdown(queueName: string, { viaPipe = false } = {}): Promise<string> {
     logged.length = 0
     // The restart hold tells a start by LASTSAVE, in whole seconds: the next start must fall in a later second.
     await sleep(Math.max(0, 1000 - (Date.now() - startedAt)))
     const queue = await producer.queue({ queue: queueName })
     await queue.pushRaw('warm-up')
-    for (const job of await queue.pop(queueName, 10)) await job.delete()
+    const until = Date.now() + 3000
+    while (viaPipe && !/ name=kiln-push /.test(String(await producer.raw.client('LIST'))) && Date.now() < until) await queue.pushRaw('warm-up')
+    if (viaPipe) expect(String(await producer.raw.client('LIST'))).toMatch(/ name=kiln-push /)
+    for (const job of await queue.pop(queueName, 100)) await job.delete()
     const body = `in-doubt-${queueName}-${Date.now()}`
     blocker = new Redis({ port: server.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
     blocker.on('error', () => undefined)
