@@ -7,7 +7,7 @@ import { Redis } from 'ioredis'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Application } from '../../framework/foundation/application.ts'
 import { createRedisQueue, type RedisQueue } from '../../framework/queue/drivers/redis.ts'
 import { RespConnectionError, RespPipe, RespTimeoutError, type RespReply } from '../../framework/redis/resp-pipe.ts'
@@ -28,12 +28,18 @@ describe.skipIf(!hasRedisServer())('Redis push pipe', () => {
     raw.on('error', () => undefined)
   })
 
-  afterAll(async () => {
-    for (const { app, queue, basePath } of opened) {
+  // One producer at a time, so the one kiln-push line of CLIENT LIST is this test's pipe.
+  afterEach(async () => {
+    for (const { app, queue, basePath } of opened.splice(0)) {
       await queue.close()
       await app.shutdown()
       rmSync(basePath, { recursive: true, force: true })
     }
+    const deadline = Date.now() + 3000
+    while ((await pipeClient()) && Date.now() < deadline) await sleep(20)
+  })
+
+  afterAll(async () => {
     raw?.disconnect()
     await server?.destroy()
   })
@@ -129,11 +135,12 @@ describe.skipIf(!hasRedisServer())('Redis push pipe', () => {
     const queue = await producer({ db: 0, prefix: 'pipe-b:' })
     await raw.script('FLUSH')
     const id = await queue.pushRaw('after-flush', 'flushed')
+    expect(await pipeClient()).toMatchObject({ cmd: 'evalsha' }) // refused with NOSCRIPT, then sent through ioredis
     const [job] = await queue.pop('flushed')
     expect([job?.id, job?.rawBody]).toEqual([id, 'after-flush'])
   })
 
-  it('pushes again on a new pipe after its connection was killed', async () => {
+  it('stores a push written on a connection the server has closed (CLIENT KILL, or its idle timeout), then opens a new pipe', async () => {
     const queue = await producer({ db: 0, prefix: 'pipe-c:' })
     const first = await pipeClient()
     await raw.client('KILL', 'ID', String(first?.id))
@@ -148,6 +155,7 @@ describe.skipIf(!hasRedisServer())('Redis push pipe', () => {
 
   it('fails a push the frozen server never answers, and the job never runs once the server thaws', async () => {
     const queue = await producer({ db: 0, prefix: 'pipe-d:', commandTimeout: 400 })
+    expect(await pipeClient()).toMatchObject({ cmd: 'evalsha' })
     server.signal('SIGSTOP')
     const started = Date.now()
     try {

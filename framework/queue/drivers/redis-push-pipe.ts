@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { RespConnectionError, RespPipe, RespTimeoutError } from '../../redis/resp-pipe.ts'
+import { RespPipe, RespTimeoutError } from '../../redis/resp-pipe.ts'
 import { pushedIds, QueueScripts, type QueueKeys } from './redis-scripts.ts'
 
 /** After a pipe failed to open or was lost, how long pushes stay on the general client before another try. */
@@ -9,11 +9,12 @@ const REOPEN_AFTER_MS = 1000
  * The push script's fast lane: a second connection (RespPipe) used only while the general client is
  * ready and the pipe is open. Anything else goes the general way, through ioredis, with its offline
  * queue, reconnection and retries: a push made while Redis restarts, while the pipe connects, or on a TLS
- * or Sentinel connection (the pipe speaks plain TCP or a Unix socket only). A reply that is an error
- * (NOSCRIPT after Redis lost its scripts, LOADING, a wrong key type) means nothing was stored by that
- * call: the push is sent again through ioredis, which reloads scripts and reports errors in its usual
- * shape. A lost connection fails the pushes waiting on it with RespConnectionError, which the driver
- * treats like ioredis's own connection errors (in doubt: withdrawn once Redis answers again).
+ * or Sentinel connection (the pipe speaks plain TCP or a Unix socket only). A push the pipe could not
+ * complete goes through ioredis too: one refused with an error reply (NOSCRIPT after Redis lost its
+ * scripts, LOADING, a wrong key type), which ioredis reloads scripts for or reports in its usual shape,
+ * and one whose connection closed first (an idle connection the server's `timeout` closed, a restart),
+ * which ioredis sends again once connected, as it does with its own unanswered commands. Only a push
+ * whose reply deadline passed fails at once, as through ioredis: in doubt, withdrawn once Redis answers.
  */
 export class RedisPushPipe {
   private pipe: RespPipe | null = null
@@ -38,10 +39,10 @@ export class RedisPushPipe {
     return new Promise((resolve, reject) => {
       pipe.send(QueueScripts.pushCommand(keys, bodies, delayMs, prefix), (reply) => {
         if (typeof reply === 'number') resolve(pushedIds(reply, bodies.length))
-        else if (reply instanceof RespConnectionError) {
+        else if (reply instanceof RespTimeoutError) {
           // A frozen server may run the push later: the withdrawal must run after it, so on this connection.
           // The driver also withdraws through ioredis (its in-doubt pushes), which reports what it finds.
-          if (reply instanceof RespTimeoutError) reply.followUp(QueueScripts.withdrawCommand(keys, bodies, this.withdrawWindow + bodies.length, prefix))
+          reply.followUp(QueueScripts.withdrawCommand(keys, bodies, this.withdrawWindow + bodies.length, prefix))
           reject(reply)
         } else this.scripts.push(keys, bodies, delayMs).then(resolve, reject)
       })
