@@ -13,7 +13,7 @@ export interface RespPipeOptions {
   name: string
   /** Milliseconds to connect and finish the handshake. */
   connectTimeout: number
-  /** Milliseconds a written command may wait for its reply before the pipe gives up on the connection. */
+  /** Milliseconds a written command may wait for its reply before the pipe gives up on the connection; 0: forever (as ioredis). */
   commandTimeout: number
 }
 
@@ -73,7 +73,7 @@ export class RespPipe {
   private readonly waiters: { done: Waiter; tick: number }[] = []
   private buffer = ''
   private ticks = 0
-  private readonly watchdog: NodeJS.Timeout
+  private readonly watchdog: NodeJS.Timeout | undefined
   private state: 'connecting' | 'open' | 'closing' | 'closed' = 'connecting'
   /** Resolves true once the handshake succeeded, false if the connection failed first. */
   readonly opened: Promise<boolean>
@@ -90,8 +90,7 @@ export class RespPipe {
     this.socket.on('error', (error) => this.fail(`connection error: ${error.message}`))
     this.socket.on('close', () => this.fail('connection closed'))
     // A reply is overdue once it has waited more than four ticks of a quarter of the deadline.
-    const tickMs = Math.max(10, Math.ceil(options.commandTimeout / 4))
-    this.watchdog = setInterval(() => this.checkDeadline(), tickMs).unref()
+    if (options.commandTimeout > 0) this.watchdog = setInterval(() => this.checkDeadline(), Math.max(10, Math.ceil(options.commandTimeout / 4))).unref()
     this.opened = this.handshake(options)
   }
 

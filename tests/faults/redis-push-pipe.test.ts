@@ -117,6 +117,22 @@ describe.skipIf(!hasRedisServer())('Redis push pipe', () => {
     await raw.del('pipe-follow')
   })
 
+  it('waits for a reply however long it takes when commandTimeout is 0, as ioredis does', async () => {
+    const target = pipe(0)
+    expect(await target.opened).toBe(true)
+    server.signal('SIGSTOP')
+    const reply = send(target, ['INCR', 'pipe-patient'])
+    try {
+      await sleep(300)
+    } finally {
+      server.signal('SIGCONT')
+    }
+    expect(await reply).toBe(1)
+    expect(target.ready).toBe(true)
+    target.close()
+    await raw.del('pipe-patient')
+  })
+
   it('authenticates, selects the database, prefixes the keys, and stores pushes in order with consecutive ids', async () => {
     const queue = await producer({ db: 3, prefix: 'pipe-a:' })
     const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => queue.pushRaw(`together-${i}`, 'orders')))

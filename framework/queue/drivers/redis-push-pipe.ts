@@ -82,7 +82,7 @@ export class RedisPushPipe {
       db: options.db,
       name: 'kiln-push',
       connectTimeout: options.connectTimeout ?? 10_000,
-      commandTimeout: options.commandTimeout ?? 10_000,
+      commandTimeout: options.commandTimeout ?? 0,
     })
     this.pipe = opening
     void opening.opened.then((open) => {
