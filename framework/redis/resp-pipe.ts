@@ -206,7 +206,7 @@ function parseLine(type: number, line: string): RespReply | undefined {
 }
 
 /** One command as a RESP array of bulk strings. */
-export function encodeCommand(args: readonly string[]): string {
+function encodeCommand(args: readonly string[]): string {
   let out = `*${args.length}\r\n`
   for (const arg of args) out += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`
   return out

@@ -159,6 +159,21 @@ export async function deleteKeys(raw: Redis, prefix: string): Promise<void> {
   for (let i = 0; i < keys.length; i += 500) await raw.del(...keys.slice(i, i + 500))
 }
 
+/** The driver's push connection's line of CLIENT LIST (redis-push-pipe.ts), parsed; undefined while none is connected. */
+export async function pushPipeClient(raw: Redis): Promise<Record<string, string> | undefined> {
+  const list = String(await raw.client('LIST'))
+  const line = list.split('\n').find((entry) => / name=kiln-push /.test(entry))
+  return line ? Object.fromEntries(line.trim().split(' ').map((field) => field.split('=', 2) as [string, string])) : undefined
+}
+
+/** Pushes with `push` until the server lists the driver's push connection: it opens on a push made once ioredis is ready. */
+export async function openPushPipe(raw: Redis, push: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + 3000
+  do await push()
+  while (!(await pushPipeClient(raw)) && Date.now() < deadline)
+  if (!(await pushPipeClient(raw))) throw new Error('the push connection (kiln-push) did not open within 3 s')
+}
+
 /** True when a `redis-server` binary is on PATH (fault tests start their own servers with it). */
 export function hasRedisServer(): boolean {
   const found = spawnSync('redis-server', ['--version']).status === 0

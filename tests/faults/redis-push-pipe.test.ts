@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Application } from '../../framework/foundation/application.ts'
 import { createRedisQueue, type RedisQueue } from '../../framework/queue/drivers/redis.ts'
 import { RespConnectionError, RespPipe, RespTimeoutError, type RespReply } from '../../framework/redis/resp-pipe.ts'
-import { freePort, hasRedisServer, RedisServer, sleep } from '../drivers/redis-support.ts'
+import { freePort, hasRedisServer, openPushPipe, pushPipeClient, RedisServer, sleep } from '../drivers/redis-support.ts'
 import { captureLog } from '../support/captured-log.ts'
 
 const PASSWORD = 'pipe-secret'
@@ -61,19 +61,12 @@ describe.skipIf(!hasRedisServer())('Redis push pipe', () => {
     captureLog(app)
     const queue = await createRedisQueue('redis', { driver: 'redis', connection: 'default', queue: 'default', retry_after: 60, block_for: 1 }, app)
     opened.push({ app, queue, basePath })
-    // The pipe opens on a push made once the general connection is ready.
-    const deadline = Date.now() + 3000
-    do await queue.pushRaw('opens-the-pipe', 'warm-up')
-    while (!(await pipeClient()) && Date.now() < deadline)
-    expect(await pipeClient(), 'the push pipe connected').toBeDefined()
+    await openPushPipe(raw, () => queue.pushRaw('opens-the-pipe', 'warm-up'))
     return queue
   }
 
-  /** The push pipe's line of CLIENT LIST, parsed; undefined while none is connected. */
-  async function pipeClient(): Promise<Record<string, string> | undefined> {
-    const list = String(await raw.client('LIST'))
-    const line = list.split('\n').find((entry) => / name=kiln-push /.test(entry))
-    return line ? Object.fromEntries(line.trim().split(' ').map((field) => field.split('=', 2) as [string, string])) : undefined
+  function pipeClient(): Promise<Record<string, string> | undefined> {
+    return pushPipeClient(raw)
   }
 
   function pipe(commandTimeout = 2000): RespPipe {
