@@ -1,4 +1,7 @@
 import net from 'node:net'
+import { RespParser, RespProtocolError, type RespReply } from './resp-parser.ts'
+
+export { RespErrorReply, type RespReply } from './resp-parser.ts'
 
 /** Where a RespPipe connects and how it identifies itself (read off an ioredis client's options). */
 export interface RespPipeOptions {
@@ -15,14 +18,6 @@ export interface RespPipeOptions {
   connectTimeout: number
   /** Milliseconds a written command may wait for its reply before the pipe gives up on the connection; 0: forever (as ioredis). */
   commandTimeout: number
-}
-
-/** A reply that is not an integer: `+status` (a string) or `-error` (a RespErrorReply). */
-export type RespReply = number | string | RespErrorReply
-
-/** An error reply: Redis answered that the command failed (a script may have run part of its steps first). */
-export class RespErrorReply {
-  constructor(readonly message: string) {}
 }
 
 /**
@@ -57,21 +52,21 @@ export class RespTimeoutError extends RespConnectionError {
 type Waiter = (reply: RespReply | RespConnectionError) => void
 
 /**
- * A minimal pipelined RESP2 connection for commands that answer with a status, an integer or an error
- * (the queue's push script). It exists for speed: a dispatch awaited on its own spends most of its time
- * on one round trip, and ioredis's general command path (a Command object, its promise, a reply timer
+ * A minimal pipelined RESP2 connection for the queue's hot scripts (push; acknowledge and reserve the
+ * next). It exists for speed: a dispatch, or a finished job's ack at concurrency 1, awaited on its own
+ * spends most of its time on one round trip, and ioredis's general command path (a Command object, its promise, a reply timer
  * per command, key-prefix and flag lookups) costs about as much CPU again as the rest of the dispatch.
  * Here a command is one string written to the socket and one callback in a FIFO; one interval timer
  * per connection enforces the reply deadline.
  *
  * No reconnection, offline queue or retries: a pipe is `ready` or it is not, and a caller uses the
- * general client whenever it is not (see RedisPushPipe). A lost connection fails every command still
+ * general client whenever it is not (see RedisScriptPipe). A lost connection fails every command still
  * waiting with RespConnectionError; the pipe is then closed for good.
  */
 export class RespPipe {
   private readonly socket: net.Socket
   private readonly waiters: { done: Waiter; tick: number }[] = []
-  private buffer = ''
+  private readonly parser = new RespParser()
   private ticks = 0
   private readonly watchdog: NodeJS.Timeout | undefined
   private state: 'connecting' | 'open' | 'closing' | 'closed' = 'connecting'
@@ -83,10 +78,9 @@ export class RespPipe {
     this.socket.setNoDelay(true)
     // As ioredis's connection does: a silently dead peer is noticed on an idle connection too.
     this.socket.setKeepAlive(true, 30_000)
-    this.socket.setEncoding('utf8')
     // Idle, the pipe keeps no process alive; with a reply outstanding it does (see send).
     this.socket.unref()
-    this.socket.on('data', (chunk: string) => this.read(chunk))
+    this.socket.on('data', (chunk: Buffer) => this.read(chunk))
     this.socket.on('error', (error) => this.fail(`connection error: ${error.message}`))
     this.socket.on('close', () => this.fail('connection closed'))
     // A reply is overdue once it has waited more than four ticks of a quarter of the deadline.
@@ -107,7 +101,7 @@ export class RespPipe {
   /** Writes one command; `done` gets its reply, or a RespConnectionError if the connection goes first. */
   send(args: readonly string[], done: Waiter): void {
     if (this.state === 'closed') {
-      done(new RespConnectionError('Redis push connection is closed'))
+      done(new RespConnectionError('Redis script pipe is closed'))
       return
     }
     if (this.waiters.length === 0) this.socket.ref()
@@ -147,26 +141,21 @@ export class RespPipe {
     }
   }
 
-  private read(chunk: string): void {
+  private read(chunk: Buffer): void {
     if (this.state === 'closed') return
-    const text = this.buffer === '' ? chunk : this.buffer + chunk
-    let start = 0
-    for (;;) {
-      const end = text.indexOf('\r\n', start)
-      if (end < 0) break
-      const waiter = this.waiters.shift()
-      const line = text.slice(start + 1, end)
-      const reply = parseLine(text.charCodeAt(start), line)
-      if (!waiter || reply === undefined) {
-        if (waiter) this.waiters.unshift(waiter)
-        this.fail(waiter ? `unexpected reply "${text.slice(start, end)}"` : 'a reply nobody waited for')
-        return
-      }
-      start = end + 2
-      waiter.done(reply)
+    try {
+      this.parser.feed(chunk, (reply) => {
+        const waiter = this.waiters.shift()
+        if (!waiter) this.fail('a reply nobody waited for')
+        else waiter.done(reply)
+        return !this.closed
+      })
+    } catch (error) {
+      if (!(error instanceof RespProtocolError)) throw error
+      this.fail(error.message)
+      return
     }
-    this.buffer = start === text.length ? '' : text.slice(start)
-    if (this.waiters.length > 0) return
+    if (this.waiters.length > 0 || this.closed) return
     this.socket.unref()
     if (this.state === 'closing') this.fail('closed by the application')
   }
@@ -181,7 +170,7 @@ export class RespPipe {
     if (this.state === 'closed') return
     this.state = 'closed'
     clearInterval(this.watchdog)
-    const message = `Redis push connection lost before the reply (${reason})`
+    const message = `Redis script pipe lost before the reply (${reason})`
     let reporting = true
     const error = overdue
       ? new RespTimeoutError(message, (args) => {
@@ -196,13 +185,6 @@ export class RespPipe {
     else this.socket.destroy()
     this.socket.unref()
   }
-}
-
-function parseLine(type: number, line: string): RespReply | undefined {
-  if (type === 58 /* : */) return Number(line)
-  if (type === 43 /* + */) return line
-  if (type === 45 /* - */) return new RespErrorReply(line)
-  return undefined
 }
 
 /** One command as a RESP array of bulk strings. */
