@@ -159,19 +159,23 @@ export async function deleteKeys(raw: Redis, prefix: string): Promise<void> {
   for (let i = 0; i < keys.length; i += 500) await raw.del(...keys.slice(i, i + 500))
 }
 
-/** The driver's push connection's line of CLIENT LIST (redis-push-pipe.ts), parsed; undefined while none is connected. */
-export async function pushPipeClient(raw: Redis): Promise<Record<string, string> | undefined> {
+/** The driver's script pipe's line of CLIENT LIST (redis-script-pipe.ts), parsed; undefined while none is connected. */
+export async function pipeClient(raw: Redis): Promise<Record<string, string> | undefined> {
   const list = String(await raw.client('LIST'))
-  const line = list.split('\n').find((entry) => / name=kiln-push /.test(entry))
+  const line = list.split('\n').find((entry) => / name=kiln-pipe /.test(entry))
   return line ? Object.fromEntries(line.trim().split(' ').map((field) => field.split('=', 2) as [string, string])) : undefined
 }
 
-/** Pushes with `push` until the server lists the driver's push connection: it opens on a push made once ioredis is ready. */
-export async function openPushPipe(raw: Redis, push: () => Promise<unknown>): Promise<void> {
+/**
+ * Pushes with `push` until one went over the driver's script pipe (it opens on a push or an ack made once
+ * ioredis is ready, and is listed from its handshake on, before it carries anything).
+ */
+export async function openScriptPipe(raw: Redis, push: () => Promise<unknown>): Promise<void> {
   const deadline = Date.now() + 3000
+  const carried = async () => (await pipeClient(raw))?.cmd === 'evalsha'
   do await push()
-  while (!(await pushPipeClient(raw)) && Date.now() < deadline)
-  if (!(await pushPipeClient(raw))) throw new Error('the push connection (kiln-push) did not open within 3 s')
+  while (!(await carried()) && Date.now() < deadline)
+  if (!(await carried())) throw new Error('the script pipe (kiln-pipe) carried no push within 3 s')
 }
 
 /** True when a `redis-server` binary is on PATH (fault tests start their own servers with it). */

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { captureLog } from '../support/captured-log.ts'
-import { freePort, hasRedisServer, makeRedisApp, openPushPipe, RedisServer, sleep, type RedisTestApp } from '../drivers/redis-support.ts'
+import { freePort, hasRedisServer, makeRedisApp, openScriptPipe, RedisServer, sleep, type RedisTestApp } from '../drivers/redis-support.ts'
 
 describe.skipIf(!hasRedisServer())('a push in flight when Redis shuts down', () => {
   let server: RedisServer
@@ -71,7 +71,7 @@ describe.skipIf(!hasRedisServer())('a push in flight when Redis shuts down', () 
     }
   })
 
-  it('withdraws it too when the push went over the push connection (kiln-push)', async () => {
+  it('withdraws it too when the push went over the script pipe (kiln-pipe)', async () => {
     const body = await pushIntoShutdown('piped', { viaPipe: true })
     await start()
     const direct = await makeRedisApp({ port: server.port, prefix: producer.prefix })
@@ -89,7 +89,7 @@ describe.skipIf(!hasRedisServer())('a push in flight when Redis shuts down', () 
   /**
    * Pushes a job to `queue` in the same event-loop turn of Redis as a SIGTERM; returns its payload once
    * the push has failed and Redis is down, after checking that Redis stored it all the same. With
-   * `viaPipe`, first pushes until the driver's push connection is open, so the push goes over it.
+   * `viaPipe`, first pushes until the driver's script pipe is open, so the push goes over it.
    */
   async function pushIntoShutdown(queueName: string, { viaPipe = false } = {}): Promise<string> {
     logged.length = 0
@@ -97,7 +97,7 @@ describe.skipIf(!hasRedisServer())('a push in flight when Redis shuts down', () 
     await sleep(Math.max(0, 1000 - (Date.now() - startedAt)))
     const queue = await producer.queue({ queue: queueName })
     await queue.pushRaw('warm-up')
-    if (viaPipe) await openPushPipe(producer.raw, () => queue.pushRaw('warm-up'))
+    if (viaPipe) await openScriptPipe(producer.raw, () => queue.pushRaw('warm-up'))
     for (const job of await queue.pop(queueName, 100)) await job.delete()
     const body = `in-doubt-${queueName}-${Date.now()}`
     blocker = new Redis({ port: server.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })

@@ -87,9 +87,20 @@ export class QueueScripts {
    * pushedIds; a NOSCRIPT reply means Redis lost its scripts: push() sends the script again.
    */
   static pushCommand(keys: QueueKeys, bodies: readonly string[], delayMs: number, keyPrefix: string): string[] {
-    pushSha ??= createHash('sha1').update(scriptSource('kilnQueuePush')).digest('hex')
-    const command = ['EVALSHA', pushSha, '5', keyPrefix + keys.waiting, keyPrefix + keys.delayed, keyPrefix + keys.notify, keyPrefix + keys.jobs, keyPrefix + keys.id, String(pushDelay(delayMs))]
+    const command = ['EVALSHA', scriptSha('kilnQueuePush'), '5', keyPrefix + keys.waiting, keyPrefix + keys.delayed, keyPrefix + keys.notify, keyPrefix + keys.jobs, keyPrefix + keys.id, String(pushDelay(delayMs))]
     for (const body of bodies) command.push(body)
+    return command
+  }
+
+  /** deleteAndPop() as one EVALSHA command for a RespPipe (see pushCommand); its reply goes to deleteAndPopResult. */
+  static deleteAndPopCommand(keys: QueueKeys, id: string, token: string, max: number, retryAfterMs: number, keyPrefix: string): string[] {
+    return ['EVALSHA', scriptSha('kilnQueueDeleteAndPop'), '9', ...prefixed(keys.pop, keyPrefix), id, token, String(max), String(retryAfterMs), nonce()]
+  }
+
+  /** deleteManyAndPop() as one EVALSHA command for a RespPipe; its reply goes to deleteManyAndPopResult. */
+  static deleteManyAndPopCommand(keys: QueueKeys, acks: readonly Acknowledgement[], max: number, retryAfterMs: number, keyPrefix: string): string[] {
+    const command = ['EVALSHA', scriptSha('kilnQueueDeleteManyAndPop'), '9', ...prefixed(keys.pop, keyPrefix), String(max), String(retryAfterMs), nonce()]
+    for (const ack of acks) command.push(ack.id, ack.token)
     return command
   }
 
@@ -107,21 +118,14 @@ export class QueueScripts {
 
   /** Deletes reservation (id, token) and reserves the next jobs, in one round trip. */
   async deleteAndPop(keys: QueueKeys, id: string, token: string, max: number, retryAfterMs: number): Promise<PopResult & { deleted: boolean }> {
-    const reply = (await this.client.kilnQueueDeleteAndPop(...keys.pop, id, token, max, retryAfterMs, nonce())) as PopReply
-    const result = parsePop(reply, 1) as PopResult & { deleted: boolean }
-    result.deleted = reply[0] === 1
-    return result
+    return deleteAndPopResult((await this.client.kilnQueueDeleteAndPop(...keys.pop, id, token, max, retryAfterMs, nonce())) as PopReply)
   }
 
   /** Deletes every reservation of `acks` whose token still owns it and reserves the next jobs, in one round trip. */
   async deleteManyAndPop(keys: QueueKeys, acks: readonly Acknowledgement[], max: number, retryAfterMs: number): Promise<PopResult & { deleted: boolean[] }> {
     const args: ScriptArg[] = [...keys.pop, max, retryAfterMs, nonce()]
     for (const ack of acks) args.push(ack.id, ack.token)
-    const reply = (await this.client.kilnQueueDeleteManyAndPop(...args)) as PopReply
-    const flags = String(reply[0])
-    const result = parsePop(reply, 1) as PopResult & { deleted: boolean[] }
-    result.deleted = acks.map((_, index) => flags[index] === '1')
-    return result
+    return deleteManyAndPopResult((await this.client.kilnQueueDeleteManyAndPop(...args)) as PopReply, acks.length)
   }
 
   /** True when the token still owned the job. */
@@ -181,11 +185,37 @@ export function pushedIds(last: number, count: number): string[] {
   return ids
 }
 
+/** The reply of delete-and-pop-9.lua (ioredis's or a RespPipe's): the deleted flag, then pop-9.lua's reply. */
+export function deleteAndPopResult(reply: PopReply): PopResult & { deleted: boolean } {
+  const result = parsePop(reply, 1) as PopResult & { deleted: boolean }
+  result.deleted = reply[0] === 1
+  return result
+}
+
+/** The reply of delete-many-and-pop-9.lua for `count` acknowledgements: their deleted flags as one string, then pop-9.lua's reply. */
+export function deleteManyAndPopResult(reply: PopReply, count: number): PopResult & { deleted: boolean[] } {
+  const flags = String(reply[0])
+  const result = parsePop(reply, 1) as PopResult & { deleted: boolean[] }
+  result.deleted = Array.from({ length: count }, (_, index) => flags[index] === '1')
+  return result
+}
+
 function pushDelay(delayMs: number): number {
   return Math.max(0, Math.ceil(delayMs))
 }
 
-let pushSha: string | undefined
+function prefixed(keys: readonly string[], keyPrefix: string): string[] {
+  return keyPrefix === '' ? (keys as string[]) : keys.map((key) => keyPrefix + key)
+}
+
+const shas = new Map<keyof ScriptClient, string>()
+
+/** The SHA1 EVALSHA names a script by: the one ioredis computes for the same source. */
+function scriptSha(name: keyof ScriptClient): string {
+  let sha = shas.get(name)
+  if (!sha) shas.set(name, (sha = createHash('sha1').update(scriptSource(name)).digest('hex')))
+  return sha
+}
 
 type ScriptArg = string | number
 type ScriptFn = (...args: ScriptArg[]) => Promise<unknown>
@@ -203,7 +233,7 @@ type ScriptClient = Record<
   | 'kilnQueueClear',
   ScriptFn
 >
-type PopReply = (string | number)[]
+export type PopReply = readonly unknown[]
 
 /** Command name -> script file. The key count is read from the file name. */
 const SCRIPT_FILES: Record<keyof ScriptClient, string> = {

@@ -9,7 +9,7 @@ import { PUSH_CHUNK, QueueScripts, queueKeys, type PopResult, type PoppedJob, ty
 import { AckBatcher } from './redis-ack-batcher.ts'
 import { InDoubtPushes, type WithdrawalReport } from './in-doubt-pushes.ts'
 import { PushBatcher } from './redis-push-batcher.ts'
-import { RedisPushPipe } from './redis-push-pipe.ts'
+import { RedisScriptPipe } from './redis-script-pipe.ts'
 import { BlockingWaiter } from './redis-wait.ts'
 
 /** Newest ids a withdrawal looks through beyond the jobs it looks for: the pushes made since the outage. */
@@ -36,8 +36,8 @@ export class RedisQueue implements QueueDriver {
   private readonly batcher = new AckBatcher((jobs, queue, max) => this.deleteManyAndPop(jobs, queue, max))
   /** Sends the pushRaw calls of one tick (a request's dispatches) in one write. */
   private readonly pushes: PushBatcher
-  /** Push scripts over a connection of their own, without ioredis's per-command work, while it is open. */
-  private readonly pushPipe: RedisPushPipe
+  /** The per-job scripts (push, ack-and-claim) over a connection of their own, without ioredis's per-command work, while it is open. */
+  private readonly pipe: RedisScriptPipe
   /** Pushes answered as failed that Redis may have stored: withdrawn once it answers again. */
   private readonly inDoubt: InDoubtPushes<QueueKeys>
 
@@ -49,7 +49,7 @@ export class RedisQueue implements QueueDriver {
   ) {
     this.client = redis.connection(config.connection)
     this.scripts = new QueueScripts(this.client)
-    this.pushPipe = new RedisPushPipe(this.client, this.scripts, WITHDRAW_WINDOW)
+    this.pipe = new RedisScriptPipe(this.client, this.scripts, WITHDRAW_WINDOW)
     this.inDoubt = new InDoubtPushes(
       (keys, bodies) => this.scripts.withdraw(keys, bodies, WITHDRAW_WINDOW + bodies.length),
       (retry) => this.client.once('ready', retry),
@@ -110,11 +110,11 @@ export class RedisQueue implements QueueDriver {
     for (const job of jobs) if (job.queue !== name) throw new TypeError(`deleteManyAndPop: job ${job.id} belongs to queue "${job.queue}", not "${name}"`)
     if (jobs.length === 1) {
       const job = jobs[0] as ReservedJob
-      const one = await this.guard(this.scripts.deleteAndPop(queueKeys(name), job.id, job.reservationToken, Math.max(0, max), this.retryAfterMs))
+      const one = await this.guard(this.pipe.deleteAndPop(queueKeys(name), job.id, job.reservationToken, Math.max(0, max), this.retryAfterMs))
       if (!one.deleted) markLost(job)
       return this.reserved(name, one)
     }
-    const result = await this.guard(this.scripts.deleteManyAndPop(queueKeys(name), jobs.map(acknowledgement), Math.max(0, max), this.retryAfterMs))
+    const result = await this.guard(this.pipe.deleteManyAndPop(queueKeys(name), jobs.map(acknowledgement), Math.max(0, max), this.retryAfterMs))
     result.deleted.forEach((deleted, index) => {
       if (!deleted) markLost(jobs[index] as ReservedJob)
     })
@@ -155,10 +155,10 @@ export class RedisQueue implements QueueDriver {
     return warning ? [warning] : []
   }
 
-  /** Closes the connections this driver opened (blocking, push pipe); the command connection belongs to the RedisManager. */
+  /** Closes the connections this driver opened (blocking, script pipe); the command connection belongs to the RedisManager. */
   async close(): Promise<void> {
     this.waiter.close()
-    this.pushPipe.close()
+    this.pipe.close()
   }
 
   /** @internal The reservation steps a RedisReservedJob calls back into. */
@@ -185,7 +185,7 @@ export class RedisQueue implements QueueDriver {
    * Redis), its jobs may be stored: they are withdrawn once Redis answers again (InDoubtPushes).
    */
   private push(keys: QueueKeys, bodies: string[], delayMs: number): Promise<string[]> {
-    const piped = this.pushPipe.push(keys, bodies, delayMs)
+    const piped = this.pipe.push(keys, bodies, delayMs)
     const written = piped !== undefined || this.client.status === 'ready'
     return (piped ?? this.scripts.push(keys, bodies, delayMs)).catch((error: unknown) => {
       if (written && mayHaveRun(error)) this.inDoubt.add(keys, bodies)
@@ -199,7 +199,7 @@ export class RedisQueue implements QueueDriver {
     const stream = this.client.status === 'ready' ? this.client.stream : null
     stream?.cork()
     try {
-      this.pushPipe.corked(write)
+      this.pipe.corked(write)
     } finally {
       stream?.uncork()
     }

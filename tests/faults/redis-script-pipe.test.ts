@@ -1,7 +1,8 @@
 /**
- * The Redis driver's push pipe (redis-push-pipe.ts): once open, pushes travel on a connection of their
- * own ("kiln-push" in CLIENT LIST). Each test runs a redis-server of its own, so it can flush scripts,
- * require a password or freeze the server without touching the shared one.
+ * The Redis driver's script pipe (redis-script-pipe.ts): once open, pushes and a worker's ack-and-claim
+ * calls travel on a connection of their own ("kiln-pipe" in CLIENT LIST). Each test runs a redis-server
+ * of its own, so it can flush scripts, require a password or freeze the server without touching the
+ * shared one.
  */
 import { Redis } from 'ioredis'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -9,14 +10,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Application } from '../../framework/foundation/application.ts'
+import type { ReservedJob } from '../../framework/queue/contracts.ts'
 import { createRedisQueue, type RedisQueue } from '../../framework/queue/drivers/redis.ts'
 import { RespConnectionError, RespPipe, RespTimeoutError, type RespReply } from '../../framework/redis/resp-pipe.ts'
-import { freePort, hasRedisServer, openPushPipe, pushPipeClient, RedisServer, sleep } from '../drivers/redis-support.ts'
+import { freePort, hasRedisServer, openScriptPipe, pipeClient, RedisServer, sleep } from '../drivers/redis-support.ts'
 import { captureLog } from '../support/captured-log.ts'
 
 const PASSWORD = 'pipe-secret'
 
-describe.skipIf(!hasRedisServer())('Redis push pipe', () => {
+describe.skipIf(!hasRedisServer())('Redis script pipe', () => {
   let server: RedisServer
   let raw: Redis
   const opened: { app: Application; queue: RedisQueue; basePath: string }[] = []
@@ -28,7 +30,7 @@ describe.skipIf(!hasRedisServer())('Redis push pipe', () => {
     raw.on('error', () => undefined)
   })
 
-  // One producer at a time, so the one kiln-push line of CLIENT LIST is this test's pipe.
+  // One producer at a time, so the one kiln-pipe line of CLIENT LIST is this test's pipe.
   afterEach(async () => {
     for (const { app, queue, basePath } of opened.splice(0)) {
       await queue.close()
@@ -36,7 +38,7 @@ describe.skipIf(!hasRedisServer())('Redis push pipe', () => {
       rmSync(basePath, { recursive: true, force: true })
     }
     const deadline = Date.now() + 3000
-    while ((await pipeClient()) && Date.now() < deadline) await sleep(20)
+    while ((await listedPipe()) && Date.now() < deadline) await sleep(20)
   })
 
   afterAll(async () => {
@@ -45,8 +47,8 @@ describe.skipIf(!hasRedisServer())('Redis push pipe', () => {
   })
 
   /** A producer on database `db` with key prefix `prefix`, authenticated, whose pipe is open. */
-  async function producer(options: { db: number; prefix: string; commandTimeout?: number }): Promise<RedisQueue> {
-    const basePath = mkdtempSync(join(tmpdir(), 'kiln-push-pipe-'))
+  async function producer(options: { db: number; prefix: string; commandTimeout?: number; retryAfter?: number }): Promise<RedisQueue> {
+    const basePath = mkdtempSync(join(tmpdir(), 'kiln-script-pipe-'))
     const app = await Application.create({
       basePath,
       loadEnv: false,
@@ -59,14 +61,14 @@ describe.skipIf(!hasRedisServer())('Redis push pipe', () => {
     })
     // The driver reports in-doubt pushes it withdraws to the log.
     captureLog(app)
-    const queue = await createRedisQueue('redis', { driver: 'redis', connection: 'default', queue: 'default', retry_after: 60, block_for: 1 }, app)
+    const queue = await createRedisQueue('redis', { driver: 'redis', connection: 'default', queue: 'default', retry_after: options.retryAfter ?? 60, block_for: 1 }, app)
     opened.push({ app, queue, basePath })
-    await openPushPipe(raw, () => queue.pushRaw('opens-the-pipe', 'warm-up'))
+    await openScriptPipe(raw, () => queue.pushRaw('opens-the-pipe', 'warm-up'))
     return queue
   }
 
-  function pipeClient(): Promise<Record<string, string> | undefined> {
-    return pushPipeClient(raw)
+  function listedPipe(): Promise<Record<string, string> | undefined> {
+    return pipeClient(raw)
   }
 
   function pipe(commandTimeout = 2000): RespPipe {
@@ -83,9 +85,21 @@ describe.skipIf(!hasRedisServer())('Redis push pipe', () => {
     const value = 'x'.repeat(100)
     const replies = await Promise.all(Array.from({ length: 5000 }, () => send(target, ['RPUSH', 'pipe-order', value])))
     expect(replies).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1))
-    expect(await send(target, ['SET', 'pipe-missing', '1', 'XX'])).toBeInstanceOf(RespConnectionError) // a nil bulk reply: not understood
-    expect(target.closed).toBe(true)
     await raw.del('pipe-order')
+    target.close()
+  })
+
+  it('reads array, bulk and nil replies, multi-byte text and "\\r\\n" inside a value included', async () => {
+    const target = pipe()
+    expect(await target.opened).toBe(true)
+    const values = ['plain', 'Zoë 🚀', 'line one\r\nline two', '']
+    expect(await send(target, ['RPUSH', 'pipe-values', ...values])).toBe(4)
+    expect(await send(target, ['LRANGE', 'pipe-values', '0', '-1'])).toEqual(values)
+    expect(await send(target, ['SET', 'pipe-missing', '1', 'XX'])).toBeNull()
+    expect(await send(target, ['EVAL', "return {1, {'a', false}, redis.call('LINDEX', KEYS[1], 1)}", '1', 'pipe-values'])).toEqual([1, ['a', null], 'Zoë 🚀'])
+    expect(target.ready).toBe(true)
+    await raw.del('pipe-values')
+    target.close()
   })
 
   it('writes a follow-up after a command whose reply timed out, so the server runs it second', async () => {
@@ -130,7 +144,7 @@ describe.skipIf(!hasRedisServer())('Redis push pipe', () => {
     const queue = await producer({ db: 3, prefix: 'pipe-a:' })
     const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => queue.pushRaw(`together-${i}`, 'orders')))
     for (let i = 0; i < 20; i++) ids.push(await queue.pushRaw(`alone-${i}`, 'orders'))
-    expect(await pipeClient()).toMatchObject({ db: '3', cmd: 'evalsha' })
+    expect(await listedPipe()).toMatchObject({ db: '3', cmd: 'evalsha' })
     expect(ids.map(Number)).toEqual(Array.from({ length: 70 }, (_, i) => Number(ids[0]) + i))
     await raw.select(3)
     expect(await raw.llen('pipe-a:queues:{orders}')).toBe(70)
@@ -144,27 +158,27 @@ describe.skipIf(!hasRedisServer())('Redis push pipe', () => {
     const queue = await producer({ db: 0, prefix: 'pipe-b:' })
     await raw.script('FLUSH')
     const id = await queue.pushRaw('after-flush', 'flushed')
-    expect(await pipeClient()).toMatchObject({ cmd: 'evalsha' }) // refused with NOSCRIPT, then sent through ioredis
+    expect(await listedPipe()).toMatchObject({ cmd: 'evalsha' }) // refused with NOSCRIPT, then sent through ioredis
     const [job] = await queue.pop('flushed')
     expect([job?.id, job?.rawBody]).toEqual([id, 'after-flush'])
   })
 
   it('stores a push written on a connection the server has closed (CLIENT KILL, or its idle timeout), then opens a new pipe', async () => {
     const queue = await producer({ db: 0, prefix: 'pipe-c:' })
-    const first = await pipeClient()
+    const first = await listedPipe()
     await raw.client('KILL', 'ID', String(first?.id))
     const ids: string[] = []
     for (let i = 0; i < 30; i++) ids.push(await queue.pushRaw(`after-kill-${i}`, 'killed'))
     const deadline = Date.now() + 3000
-    while ((await pipeClient())?.id === first?.id && Date.now() < deadline) await sleep(20)
+    while ((await listedPipe())?.id === first?.id && Date.now() < deadline) await sleep(20)
     ids.push(await queue.pushRaw('on-the-new-pipe', 'killed'))
-    expect((await pipeClient())?.id).not.toBe(first?.id)
+    expect((await listedPipe())?.id).not.toBe(first?.id)
     expect((await queue.pop('killed', 50)).map((job) => job.id)).toEqual(ids)
   })
 
   it('fails a push the frozen server never answers, and the job never runs once the server thaws', async () => {
     const queue = await producer({ db: 0, prefix: 'pipe-d:', commandTimeout: 400 })
-    expect(await pipeClient()).toMatchObject({ cmd: 'evalsha' })
+    expect(await listedPipe()).toMatchObject({ cmd: 'evalsha' })
     server.signal('SIGSTOP')
     const started = Date.now()
     try {
@@ -178,5 +192,75 @@ describe.skipIf(!hasRedisServer())('Redis push pipe', () => {
     const id = await queue.pushRaw('after-thaw', 'frozen')
     const jobs = await queue.pop('frozen', 10)
     expect(jobs.map((job) => [job.id, job.rawBody])).toEqual([[id, 'after-thaw']])
+  })
+  it("acknowledges finished jobs and claims the next ones over the pipe, bodies intact, a stale token refused", async () => {
+    const queue = await producer({ db: 0, prefix: 'pipe-e:' })
+    const bodies = ['first', 'second', 'Zoë 🚀 line one\r\nline two', 'fourth', 'fifth']
+    const ids: string[] = []
+    for (const body of bodies) ids.push(await queue.pushRaw(body, 'work'))
+    // An earlier test flushed the server's scripts: the first pipe call of each script gets NOSCRIPT and
+    // goes again through ioredis, which loads it. Warm both scripts up so every call below is the pipe's.
+    await Promise.all([queue.pushRaw('w1', 'warm'), queue.pushRaw('w2', 'warm'), queue.pushRaw('w3', 'warm')])
+    const [w1, w2] = (await queue.pop('warm', 2)) as [ReservedJob, ReservedJob]
+    const [w3] = (await queue.deleteAndPop(w1, 'warm', 1)) as [ReservedJob]
+    await queue.deleteManyAndPop([w2, w3], 'warm', 1)
+    const pipeAddress = (await listedPipe())?.addr
+    const monitor = await raw.monitor()
+    const seen: { args: string[]; source: string }[] = []
+    monitor.on('monitor', (_time: string, args: string[], source: string) => seen.push({ args, source }))
+    const ackTokens: string[] = []
+    try {
+      const [a, b] = (await queue.pop('work', 2)) as [ReservedJob, ReservedJob]
+      const [c, d] = (await queue.deleteManyAndPop([a, b], 'work', 2)) as [ReservedJob, ReservedJob]
+      expect([c, d].map((job) => [job.id, job.rawBody, job.attempts])).toEqual([[ids[2], bodies[2], 1], [ids[3], bodies[3], 1]])
+      const [e] = await queue.deleteAndPop(c, 'work', 1)
+      expect([e?.id, e?.rawBody]).toEqual([ids[4], 'fifth'])
+      expect([a.leaseLost, b.leaseLost, c.leaseLost]).toEqual([false, false, false])
+      // a was acknowledged already: its token owns nothing now.
+      expect(await queue.deleteAndPop(a, 'work', 1)).toEqual([])
+      expect(a.leaseLost).toBe(true)
+      expect(await queue.size('work')).toBe(2) // d and e, reserved
+      ackTokens.push(a.reservationToken, c.reservationToken)
+      await sleep(100)
+    } finally {
+      monitor.disconnect()
+    }
+    const acks = seen.filter(({ args, source }) => source !== 'lua' && ackTokens.some((token) => args.includes(token)))
+    expect(acks.map(({ args, source }) => [args[0]?.toLowerCase(), source])).toEqual(Array.from({ length: 3 }, () => ['evalsha', pipeAddress]))
+  })
+
+  it('claims the next job after the server closed the pipe (CLIENT KILL): nothing is lost or claimed twice', async () => {
+    const queue = await producer({ db: 0, prefix: 'pipe-g:' })
+    const ids: string[] = []
+    for (let i = 0; i < 12; i++) ids.push(await queue.pushRaw(`job-${i}`, 'killed-ack'))
+    let [job] = await queue.pop('killed-ack')
+    const claimed = [job?.id]
+    await raw.client('KILL', 'ID', String((await listedPipe())?.id))
+    while (job) {
+      const previous: ReservedJob = job
+      ;[job] = await queue.deleteAndPop(previous, 'killed-ack', 1)
+      expect(previous.leaseLost).toBe(false)
+      if (job) claimed.push(job.id)
+    }
+    expect(claimed).toEqual(ids)
+    expect(await queue.size('killed-ack')).toBe(0)
+  })
+
+  it('fails an ack the frozen server never answers; the job it claimed on thawing comes back after retry_after', async () => {
+    const queue = await producer({ db: 0, prefix: 'pipe-f:', commandTimeout: 400, retryAfter: 1 })
+    const ids = [await queue.pushRaw('finished', 'frozen-ack'), await queue.pushRaw('next', 'frozen-ack')]
+    const [job] = (await queue.pop('frozen-ack')) as [ReservedJob]
+    server.signal('SIGSTOP')
+    const started = Date.now()
+    try {
+      await expect(queue.deleteAndPop(job, 'frozen-ack', 1)).rejects.toMatchObject({ code: 'E_QUEUE_UNAVAILABLE' })
+      expect(Date.now() - started).toBeLessThan(2000)
+    } finally {
+      server.signal('SIGCONT')
+    }
+    // Thawed, the server ran the ack-and-claim: "finished" is gone, "next" is reserved to a token nobody holds.
+    await sleep(1300)
+    const again = await queue.pop('frozen-ack')
+    expect(again.map((next) => [next.id, next.rawBody, next.attempts])).toEqual([[ids[1], 'next', 2]])
   })
 })
