@@ -1,12 +1,12 @@
 import type { Redis } from 'ioredis'
 import { RespConnectionError, RespPipe, RespTimeoutError, type RespReply } from '../../redis/resp-pipe.ts'
-import { deleteAndPopResult, deleteManyAndPopResult, pushedIds, QueueScripts, type Acknowledgement, type PopResult, type QueueKeys } from './redis-scripts.ts'
+import { deleteAndPopResult, deleteManyAndPopResult, popResult, pushedIds, QueueScripts, type Acknowledgement, type PopResult, type QueueKeys } from './redis-scripts.ts'
 
 /** After a pipe failed to open or was lost, how long calls stay on the general client before another try. */
 const REOPEN_AFTER_MS = 1000
 
 /**
- * The fast lane of the scripts that run once per job (push; acknowledge and claim the next): a second
+ * The fast lane of the scripts that run once per job (push; claim; acknowledge and claim the next): a second
  * connection (RespPipe) used only while the general client is ready and the pipe is open. Anything else
  * goes the general way, through ioredis, with its offline queue, reconnection and retries: a call made
  * while Redis restarts, while the pipe connects, or on a TLS or Sentinel connection (the pipe speaks plain
@@ -43,6 +43,17 @@ export class RedisScriptPipe {
       // The driver also withdraws through ioredis (its in-doubt pushes), which reports what it finds.
       (timeout, prefix) => timeout.followUp(QueueScripts.withdrawCommand(keys, bodies, this.withdrawWindow + bodies.length, prefix)),
     )
+  }
+
+  /** QueueScripts.pop, over the pipe when it is open, else through ioredis. */
+  pop(keys: QueueKeys, max: number, retryAfterMs: number): Promise<PopResult> {
+    const general = () => this.scripts.pop(keys, max, retryAfterMs)
+    const piped = this.call(
+      (prefix) => QueueScripts.popCommand(keys, max, retryAfterMs, prefix),
+      (reply) => (Array.isArray(reply) ? popResult(reply) : undefined),
+      general,
+    )
+    return piped ?? general()
   }
 
   /** QueueScripts.deleteAndPop, over the pipe when it is open, else through ioredis. */

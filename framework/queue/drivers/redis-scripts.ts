@@ -92,6 +92,11 @@ export class QueueScripts {
     return command
   }
 
+  /** pop() as one EVALSHA command for a RespPipe (see pushCommand); its reply goes to popResult. */
+  static popCommand(keys: QueueKeys, max: number, retryAfterMs: number, keyPrefix: string): string[] {
+    return ['EVALSHA', scriptSha('kilnQueuePop'), '9', ...prefixed(keys.pop, keyPrefix), String(max), String(retryAfterMs), nonce()]
+  }
+
   /** deleteAndPop() as one EVALSHA command for a RespPipe (see pushCommand); its reply goes to deleteAndPopResult. */
   static deleteAndPopCommand(keys: QueueKeys, id: string, token: string, max: number, retryAfterMs: number, keyPrefix: string): string[] {
     return ['EVALSHA', scriptSha('kilnQueueDeleteAndPop'), '9', ...prefixed(keys.pop, keyPrefix), id, token, String(max), String(retryAfterMs), nonce()]
@@ -112,8 +117,7 @@ export class QueueScripts {
   }
 
   async pop(keys: QueueKeys, max: number, retryAfterMs: number): Promise<PopResult> {
-    const reply = await this.client.kilnQueuePop(...keys.pop, max, retryAfterMs, nonce())
-    return parsePop(reply as PopReply, 0)
+    return popResult((await this.client.kilnQueuePop(...keys.pop, max, retryAfterMs, nonce())) as PopReply)
   }
 
   /** Deletes reservation (id, token) and reserves the next jobs, in one round trip. */
@@ -183,6 +187,11 @@ export function pushedIds(last: number, count: number): string[] {
   const ids: string[] = []
   for (let id = last - count + 1; id <= last; id++) ids.push(String(id))
   return ids
+}
+
+/** The reply of pop-9.lua (ioredis's or a RespPipe's): the next due time, then id, body, attempts and token per job. */
+export function popResult(reply: PopReply): PopResult {
+  return parsePop(reply, 0)
 }
 
 /** The reply of delete-and-pop-9.lua (ioredis's or a RespPipe's): the deleted flag, then pop-9.lua's reply. */

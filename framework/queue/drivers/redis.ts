@@ -36,7 +36,7 @@ export class RedisQueue implements QueueDriver {
   private readonly batcher = new AckBatcher((jobs, queue, max) => this.deleteManyAndPop(jobs, queue, max))
   /** Sends the pushRaw calls of one tick (a request's dispatches) in one write. */
   private readonly pushes: PushBatcher
-  /** The per-job scripts (push, ack-and-claim) over a connection of their own, without ioredis's per-command work, while it is open. */
+  /** The per-job scripts (push, claim, ack-and-claim) over a connection of their own, without ioredis's per-command work, while it is open. */
   private readonly pipe: RedisScriptPipe
   /** Pushes answered as failed that Redis may have stored: withdrawn once it answers again. */
   private readonly inDoubt: InDoubtPushes<QueueKeys>
@@ -83,7 +83,7 @@ export class RedisQueue implements QueueDriver {
 
   async pop(queue: string, max = 1): Promise<ReservedJob[]> {
     const name = queue || this.config.queue
-    const result = await this.guard(this.scripts.pop(queueKeys(name), Math.max(1, max), this.retryAfterMs))
+    const result = await this.guard(this.pipe.pop(queueKeys(name), Math.max(1, max), this.retryAfterMs))
     return this.reserved(name, result)
   }
 
