@@ -52,10 +52,10 @@ export class RespTimeoutError extends RespConnectionError {
 type Waiter = (reply: RespReply | RespConnectionError) => void
 
 /**
- * A minimal pipelined RESP2 connection for the queue's hot scripts (push; acknowledge and reserve the
- * next). It exists for speed: a dispatch, or a finished job's ack at concurrency 1, awaited on its own
- * spends most of its time on one round trip, and ioredis's general command path (a Command object, its promise, a reply timer
- * per command, key-prefix and flag lookups) costs about as much CPU again as the rest of the dispatch.
+ * A minimal pipelined RESP2 connection for the queue's per-job scripts (push; claim; acknowledge and
+ * claim the next). It exists for speed: a dispatch, or a job at concurrency 1, awaited on its own spends
+ * most of its time on one round trip, and ioredis's general command path (a Command object, its promise,
+ * a reply timer per command, key-prefix and flag lookups) costs about as much CPU again as the rest.
  * Here a command is one string written to the socket and one callback in a FIFO; one interval timer
  * per connection enforces the reply deadline.
  *

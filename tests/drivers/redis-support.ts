@@ -167,8 +167,8 @@ export async function pipeClient(raw: Redis): Promise<Record<string, string> | u
 }
 
 /**
- * Pushes with `push` until one went over the driver's script pipe (it opens on a push or an ack made once
- * ioredis is ready, and is listed from its handshake on, before it carries anything).
+ * Pushes with `push` until one went over the driver's script pipe (it opens on any call it carries made
+ * once ioredis is ready, and is listed from its handshake on, before it carries anything).
  */
 export async function openScriptPipe(raw: Redis, push: () => Promise<unknown>): Promise<void> {
   const deadline = Date.now() + 3000
