@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import { RespConnectionError, RespPipe, RespTimeoutError, type RespReply } from '../../redis/resp-pipe.ts'
-import { deleteAndPopResult, deleteManyAndPopResult, popResult, pushedIds, QueueScripts, type Acknowledgement, type PopResult, type QueueKeys } from './redis-scripts.ts'
+import { deleteAndPopResult, deleteManyAndPopResult, popResult, pushedIds, QueueScripts, type Acknowledgement, type PopReply, type PopResult, type QueueKeys } from './redis-scripts.ts'
 
 /** After a pipe failed to open or was lost, how long calls stay on the general client before another try. */
 const REOPEN_AFTER_MS = 1000
@@ -47,35 +47,34 @@ export class RedisScriptPipe {
 
   /** QueueScripts.pop, over the pipe when it is open, else through ioredis. */
   pop(keys: QueueKeys, max: number, retryAfterMs: number): Promise<PopResult> {
-    const general = () => this.scripts.pop(keys, max, retryAfterMs)
-    const piped = this.call(
+    return this.claim(
       (prefix) => QueueScripts.popCommand(keys, max, retryAfterMs, prefix),
-      (reply) => (Array.isArray(reply) ? popResult(reply) : undefined),
-      general,
+      popResult,
+      () => this.scripts.pop(keys, max, retryAfterMs),
     )
-    return piped ?? general()
   }
 
   /** QueueScripts.deleteAndPop, over the pipe when it is open, else through ioredis. */
   deleteAndPop(keys: QueueKeys, id: string, token: string, max: number, retryAfterMs: number): Promise<PopResult & { deleted: boolean }> {
-    const general = () => this.scripts.deleteAndPop(keys, id, token, max, retryAfterMs)
-    const piped = this.call(
+    return this.claim(
       (prefix) => QueueScripts.deleteAndPopCommand(keys, id, token, max, retryAfterMs, prefix),
-      (reply) => (Array.isArray(reply) ? deleteAndPopResult(reply) : undefined),
-      general,
+      deleteAndPopResult,
+      () => this.scripts.deleteAndPop(keys, id, token, max, retryAfterMs),
     )
-    return piped ?? general()
   }
 
   /** QueueScripts.deleteManyAndPop, over the pipe when it is open, else through ioredis. */
   deleteManyAndPop(keys: QueueKeys, acks: readonly Acknowledgement[], max: number, retryAfterMs: number): Promise<PopResult & { deleted: boolean[] }> {
-    const general = () => this.scripts.deleteManyAndPop(keys, acks, max, retryAfterMs)
-    const piped = this.call(
+    return this.claim(
       (prefix) => QueueScripts.deleteManyAndPopCommand(keys, acks, max, retryAfterMs, prefix),
-      (reply) => (Array.isArray(reply) ? deleteManyAndPopResult(reply, acks.length) : undefined),
-      general,
+      (reply) => deleteManyAndPopResult(reply, acks.length),
+      () => this.scripts.deleteManyAndPop(keys, acks, max, retryAfterMs),
     )
-    return piped ?? general()
+  }
+
+  /** A claiming script (its reply an array): over the pipe when it is open, else through ioredis (`general`). */
+  private claim<T>(command: (keyPrefix: string) => string[], parse: (reply: PopReply) => T, general: () => Promise<T>): Promise<T> {
+    return this.call(command, (reply) => (Array.isArray(reply) ? parse(reply) : undefined), general) ?? general()
   }
 
   /**

@@ -21,6 +21,10 @@ export interface QueueKeys {
   boot: string
   /** The nine keys of the pop scripts, in their KEYS order. */
   pop: readonly string[]
+  /** The five keys of the push script, in its KEYS order. */
+  push: readonly string[]
+  /** The five keys of the withdraw script, in its KEYS order. */
+  withdraw: readonly string[]
 }
 
 /** Built once per queue name and cached: the hot path (pop, ack) builds no strings. */
@@ -31,7 +35,12 @@ export function queueKeys(queue: string): QueueKeys {
     const [waiting, delayed, reserved, notify, jobs, attempts, tokens, id, boot] = [base, ...['delayed', 'reserved', 'notify', 'jobs', 'attempts', 'tokens', 'id', 'boot'].map((s) => `${base}:${s}`)] as [
       string, string, string, string, string, string, string, string, string,
     ]
-    keys = { waiting, delayed, reserved, notify, jobs, attempts, tokens, id, boot, pop: [waiting, delayed, reserved, notify, jobs, attempts, tokens, id, boot] }
+    keys = {
+      waiting, delayed, reserved, notify, jobs, attempts, tokens, id, boot,
+      pop: [waiting, delayed, reserved, notify, jobs, attempts, tokens, id, boot],
+      push: [waiting, delayed, notify, jobs, id],
+      withdraw: [waiting, delayed, jobs, attempts, id],
+    }
     // Bounded: a worker uses a handful of queues; a producer naming queues at random must not leak.
     if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear()
     keyCache.set(queue, keys)
@@ -77,7 +86,7 @@ export class QueueScripts {
 
   /** Stores payloads (at most PUSH_CHUNK); returns their ids in order. */
   async push(keys: QueueKeys, bodies: string[], delayMs: number): Promise<string[]> {
-    const last = Number(await this.client.kilnQueuePush(keys.waiting, keys.delayed, keys.notify, keys.jobs, keys.id, pushDelay(delayMs), ...bodies))
+    const last = Number(await this.client.kilnQueuePush(...keys.push, pushDelay(delayMs), ...bodies))
     return pushedIds(last, bodies.length)
   }
 
@@ -87,33 +96,29 @@ export class QueueScripts {
    * pushedIds; a NOSCRIPT reply means Redis lost its scripts: push() sends the script again.
    */
   static pushCommand(keys: QueueKeys, bodies: readonly string[], delayMs: number, keyPrefix: string): string[] {
-    const command = ['EVALSHA', scriptSha('kilnQueuePush'), '5', keyPrefix + keys.waiting, keyPrefix + keys.delayed, keyPrefix + keys.notify, keyPrefix + keys.jobs, keyPrefix + keys.id, String(pushDelay(delayMs))]
-    for (const body of bodies) command.push(body)
-    return command
+    return scriptCommand('EVALSHA', 'kilnQueuePush', keys.push, keyPrefix, [String(pushDelay(delayMs))], bodies)
   }
 
   /** pop() as one EVALSHA command for a RespPipe (see pushCommand); its reply goes to popResult. */
   static popCommand(keys: QueueKeys, max: number, retryAfterMs: number, keyPrefix: string): string[] {
-    return ['EVALSHA', scriptSha('kilnQueuePop'), '9', ...prefixed(keys.pop, keyPrefix), String(max), String(retryAfterMs), nonce()]
+    return scriptCommand('EVALSHA', 'kilnQueuePop', keys.pop, keyPrefix, [String(max), String(retryAfterMs), nonce()])
   }
 
   /** deleteAndPop() as one EVALSHA command for a RespPipe (see pushCommand); its reply goes to deleteAndPopResult. */
   static deleteAndPopCommand(keys: QueueKeys, id: string, token: string, max: number, retryAfterMs: number, keyPrefix: string): string[] {
-    return ['EVALSHA', scriptSha('kilnQueueDeleteAndPop'), '9', ...prefixed(keys.pop, keyPrefix), id, token, String(max), String(retryAfterMs), nonce()]
+    return scriptCommand('EVALSHA', 'kilnQueueDeleteAndPop', keys.pop, keyPrefix, [id, token, String(max), String(retryAfterMs), nonce()])
   }
 
   /** deleteManyAndPop() as one EVALSHA command for a RespPipe; its reply goes to deleteManyAndPopResult. */
   static deleteManyAndPopCommand(keys: QueueKeys, acks: readonly Acknowledgement[], max: number, retryAfterMs: number, keyPrefix: string): string[] {
-    const command = ['EVALSHA', scriptSha('kilnQueueDeleteManyAndPop'), '9', ...prefixed(keys.pop, keyPrefix), String(max), String(retryAfterMs), nonce()]
+    const command = scriptCommand('EVALSHA', 'kilnQueueDeleteManyAndPop', keys.pop, keyPrefix, [String(max), String(retryAfterMs), nonce()])
     for (const ack of acks) command.push(ack.id, ack.token)
     return command
   }
 
   /** withdraw() as one EVAL command (the script itself: the server may not hold it) for a RespPipe; see pushCommand. */
   static withdrawCommand(keys: QueueKeys, bodies: readonly string[], window: number, keyPrefix: string): string[] {
-    const command = ['EVAL', scriptSource('kilnQueueWithdraw'), '5', keyPrefix + keys.waiting, keyPrefix + keys.delayed, keyPrefix + keys.jobs, keyPrefix + keys.attempts, keyPrefix + keys.id, String(window)]
-    for (const body of bodies) command.push(body)
-    return command
+    return scriptCommand('EVAL', 'kilnQueueWithdraw', keys.withdraw, keyPrefix, [String(window)], bodies)
   }
 
   async pop(keys: QueueKeys, max: number, retryAfterMs: number): Promise<PopResult> {
@@ -168,7 +173,7 @@ export class QueueScripts {
    * `window` ids: for pushes whose reply was lost (see InDoubtPushes).
    */
   async withdraw(keys: QueueKeys, bodies: readonly string[], window: number): Promise<{ withdrawn: number; claimed: number }> {
-    const [withdrawn, claimed] = (await this.client.kilnQueueWithdraw(keys.waiting, keys.delayed, keys.jobs, keys.attempts, keys.id, window, ...bodies)) as [number, number]
+    const [withdrawn, claimed] = (await this.client.kilnQueueWithdraw(...keys.withdraw, window, ...bodies)) as [number, number]
     return { withdrawn, claimed }
   }
 
@@ -213,8 +218,17 @@ function pushDelay(delayMs: number): number {
   return Math.max(0, Math.ceil(delayMs))
 }
 
-function prefixed(keys: readonly string[], keyPrefix: string): string[] {
-  return keyPrefix === '' ? (keys as string[]) : keys.map((key) => keyPrefix + key)
+/**
+ * Script `name` as one command for a RespPipe, named by its SHA1 (EVALSHA) or sent whole (EVAL): its keys
+ * (their count read off the list) prefixed by `keyPrefix` as ioredis would, then `args`, then `rest`
+ * (payloads, up to PUSH_CHUNK of them).
+ */
+function scriptCommand(verb: 'EVALSHA' | 'EVAL', name: keyof ScriptClient, keys: readonly string[], keyPrefix: string, args: readonly string[], rest: readonly string[] = []): string[] {
+  const command = [verb, verb === 'EVAL' ? scriptSource(name) : scriptSha(name), String(keys.length)]
+  for (const key of keys) command.push(keyPrefix + key)
+  for (const arg of args) command.push(arg)
+  for (const arg of rest) command.push(arg)
+  return command
 }
 
 const shas = new Map<keyof ScriptClient, string>()
