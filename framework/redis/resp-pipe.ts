@@ -93,6 +93,11 @@ export class RespPipe {
     return this.state === 'open'
   }
 
+  /** Open with every written command answered. */
+  get idle(): boolean {
+    return this.state === 'open' && this.waiters.length === 0
+  }
+
   /** Lost, refused or closed: this pipe will not carry another command. */
   get closed(): boolean {
     return this.state === 'closed'
@@ -104,9 +109,11 @@ export class RespPipe {
       done(new RespConnectionError('Redis script pipe is closed'))
       return
     }
+    // Encoded first: an argument that cannot be encoded throws here, before a waiter could take another command's reply.
+    const command = encodeCommand(args)
     if (this.waiters.length === 0) this.socket.ref()
     this.waiters.push({ done, tick: this.ticks })
-    this.socket.write(encodeCommand(args))
+    this.socket.write(command)
   }
 
   /** Holds writes until uncork() (net.Socket's cork: several commands, one syscall). */

@@ -102,6 +102,15 @@ describe.skipIf(!hasRedisServer())('Redis script pipe', () => {
     target.close()
   })
 
+  it('refuses a command it cannot encode before writing anything, so the next command still gets its own reply', async () => {
+    const target = pipe()
+    expect(await target.opened).toBe(true)
+    expect(() => target.send(['ECHO', 42 as unknown as string], () => undefined)).toThrow(TypeError)
+    expect(await send(target, ['ECHO', 'mine'])).toBe('mine')
+    expect(target.idle).toBe(true)
+    target.close()
+  })
+
   it('writes a follow-up after a command whose reply timed out, so the server runs it second', async () => {
     const target = pipe(200)
     expect(await target.opened).toBe(true)
