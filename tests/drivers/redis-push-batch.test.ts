@@ -2,10 +2,12 @@
  * The Redis driver writes the pushes of one tick together (redis-push-batcher.ts): what a request handler
  * awaiting several dispatches relies on, against the real Redis server.
  */
+import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RedisQueue } from '../../framework/queue/drivers/redis.ts'
 import { probeService } from '../support/services.ts'
-import { makeRedisApp, type RedisTestApp } from './redis-support.ts'
+import { SERVICES } from '../support/services.ts'
+import { makeRedisApp, openScriptPipe, sleep, type RedisTestApp } from './redis-support.ts'
 
 const redisUp = await probeService('redis')
 
@@ -64,6 +66,36 @@ describe.skipIf(!redisUp)('Redis queue driver: pushes issued together', () => {
     const now = await queue.pop('many', 30)
     expect(now.map((job) => [job.id, job.rawBody])).toEqual(ids.flatMap((id, n) => (n % 2 === 0 ? [[id, `{"n":${n}}`]] : [])))
     expect(await queue.pop('many', 30)).toEqual([]) // the other half is delayed
+  })
+
+  it('writes a push made while nothing is unanswered at once, before the turn ends (a dispatch awaited on its own waits for no batch)', async () => {
+    await openScriptPipe(ctx.raw, () => queue.pushRaw('{"n":"warm"}', 'warm'))
+    const pushed = queue.pushRaw('{"n":"lone"}', 'lone')
+    // Asked from another process while this one's event loop is still blocked in this turn.
+    const waiting = execFileSync('redis-cli', ['-h', SERVICES.redis.host, '-p', String(ctx.port), 'LLEN', `${ctx.prefix}queues:{lone}`], { encoding: 'utf8' })
+    expect(waiting.trim()).toBe('1')
+    const id = await pushed
+    expect((await queue.pop('lone')).map((job) => job.id)).toEqual([id])
+  })
+
+  it('sends the pushes made while one is unanswered together, in order', async () => {
+    await openScriptPipe(ctx.raw, () => queue.pushRaw('{"n":"warm"}', 'warm'))
+    const monitor = await ctx.raw.monitor()
+    const bodiesPerCall: number[] = []
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      const bodies = args.filter((arg) => arg.startsWith('{"n":')).length // the pop that follows carries none
+      if (args[0]?.toLowerCase() === 'evalsha' && args.includes(`${ctx.prefix}queues:{grouped}`) && bodies > 0) bodiesPerCall.push(bodies)
+    })
+    try {
+      await sleep(50) // MONITOR is on before the pushes
+      const ids = await Promise.all([0, 1, 2, 3].map((n) => queue.pushRaw(`{"n":${n}}`, 'grouped')))
+      expect((await queue.pop('grouped', 4)).map((job) => [job.id, job.rawBody])).toEqual(ids.map((id, n) => [id, `{"n":${n}}`]))
+      await sleep(50)
+    } finally {
+      monitor.disconnect()
+    }
+    // The first went out alone at once; the other three, made while it was unanswered, in one script call.
+    expect(bodiesPerCall).toEqual([1, 3])
   })
 
   it('stores pushes made before the connection is ready (held in the offline queue), in order', async () => {

@@ -13,6 +13,9 @@ export type SendPush = (request: PushRequest) => Promise<string[]>
 /** Runs `write` (several sendPush calls) with the connections corked, so they leave in one syscall. */
 export type Corked = (write: () => void) => void
 
+/** Whether the push connection is open with nothing unanswered. */
+export type Idle = () => boolean
+
 /**
  * Coalesces the pushes issued in one turn of the event loop: a request handler that awaits three
  * dispatches (`Promise.all`) writes them with one syscall instead of three, and so do all the requests a
@@ -21,8 +24,11 @@ export type Corked = (write: () => void) => void
  * a Redis command per job: building one costs more than the script it runs (POST /orders at 50
  * connections: ~422 -> ~373 us of CPU per request for the turn-wide write alone).
  *
- * The batch flushes on setImmediate, right after the event loop's I/O phase: a lone push waits for no
- * timer, only for the callbacks already queued in this turn. A dispatch resolves only once Redis has
+ * Nagle's rule decides when to wait: a push made while the connection has nothing unanswered (a dispatch
+ * awaited on its own, a quiet server) is written at once, as the only one of its turn so far. Pushes made
+ * while earlier ones await their replies (a busy server, the second dispatch of a Promise.all) gather
+ * until setImmediate, right after the event loop's I/O phase, and go together: batching costs latency
+ * only where there is something to share a write with. A dispatch resolves only once Redis has
  * stored its job. A script call fails as a whole before it writes anything (its first step, the id
  * counter, is what a corrupt queue breaks), so a failed push fails the callers of its own queue only.
  * The calls are written back to back with the sockets corked (what an ioredis pipeline does, without
@@ -34,9 +40,11 @@ export class PushBatcher {
   constructor(
     private readonly send: SendPush,
     private readonly corked: Corked,
+    private readonly idle: Idle,
   ) {}
 
   add(request: PushRequest): Promise<string[]> {
+    if (this.pending.length === 0 && this.idle()) return this.send(request)
     return new Promise((resolve, reject) => {
       this.pending.push({ request, resolve, reject })
       if (this.pending.length === 1) setImmediate(() => this.flush())

@@ -33,6 +33,11 @@ export class RedisScriptPipe {
     this.usable = !options.tls && !options.sentinels?.length
   }
 
+  /** Whether the pipe is open with nothing unanswered: a push sent now is not held behind another. */
+  get idle(): boolean {
+    return this.pipe?.idle === true
+  }
+
   /** The push's ids, sent over the pipe; undefined when the pipe cannot take it now (use the general client). */
   push(keys: QueueKeys, bodies: string[], delayMs: number): Promise<string[]> | undefined {
     return this.call(

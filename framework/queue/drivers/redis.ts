@@ -58,6 +58,7 @@ export class RedisQueue implements QueueDriver {
     this.pushes = new PushBatcher(
       (request) => this.push(request.keys, request.bodies, request.delayMs),
       (write) => this.corked(write),
+      () => this.pipe.idle,
     )
     this.retryAfterMs = config.retry_after * 1000
     // The blocking connection waits through outages without erroring and without a reply deadline
