@@ -4,6 +4,7 @@
  * the sync driver and so through the same pipeline as the worker (middleware, tries, failed() hook).
  */
 import type { Application } from '../foundation/application.ts'
+import type { QueueConnectionConfig } from '../queue/config.ts'
 import type { PushOptions, QueueDriver } from '../queue/contracts.ts'
 import { JobQueued } from '../queue/events.ts'
 import { isQueued, type Job } from '../queue/job.ts'
@@ -25,13 +26,24 @@ export class Dispatcher {
     return options.sync || !isQueued(job) ? this.dispatchNow(job, options) : this.dispatchToQueue(job, options)
   }
 
-  /** Stores `job` on its queue connection (after the transaction commits, when asked to). */
-  async dispatchToQueue(job: Job, options: DispatchOptions = {}): Promise<string | null> {
-    const manager = this.app.make('queue')
-    const connection = options.connection ?? job.connection ?? manager.defaultConnection
-    const config = manager.connectionConfig(connection)
-    // Only a sync connection waits for the registry: no await on the common path.
-    if (config.driver === 'sync') await this.ensureKnown(job)
+  /**
+   * Stores `job` on its queue connection (after the transaction commits, when asked to). Not async, nor
+   * is push(): a dispatch awaited on its own pays for every promise step between it and the driver.
+   */
+  dispatchToQueue(job: Job, options: DispatchOptions = {}): Promise<string | null> {
+    try {
+      const manager = this.app.make('queue')
+      const connection = options.connection ?? job.connection ?? manager.defaultConnection
+      const config = manager.connectionConfig(connection)
+      // Only a sync connection waits for the registry.
+      if (config.driver === 'sync') return this.ensureKnown(job).then(() => this.queue(job, connection, config, options))
+      return this.queue(job, connection, config, options)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  private queue(job: Job, connection: string, config: QueueConnectionConfig, options: DispatchOptions): Promise<string | null> {
     const { payload, queue } = this.encode(job, connection, options.queue)
     const delay = delaySeconds(options.delay ?? job.delay)
     const afterCommit = options.afterCommit ?? job.afterCommit ?? ('after_commit' in config && config.after_commit === true)
@@ -39,10 +51,9 @@ export class Dispatcher {
     // A transaction already finished at dispatch time leaves nothing to wait for (Laravel: no open transaction).
     if (transaction && afterCommit && !transaction.isCompleted()) {
       this.pushAfterCommit(transaction, () => this.push(connection, queue, payload, delay, job))
-      return null
+      return Promise.resolve(null)
     }
-    // `return await`: adopting the returned promise instead would cost the caller two more turns.
-    return await this.push(connection, queue, payload, delay, job, transaction)
+    return this.push(connection, queue, payload, delay, job, transaction)
   }
 
   /** Stores `job` on `connection` now, whatever its afterCommit setting (Queue.push / Queue.later). */
@@ -81,12 +92,19 @@ export class Dispatcher {
   }
 
   /** Pushes an encoded payload and announces it with JobQueued. */
-  async push(connection: string, queue: string, payload: string, delay: number, job: Job | null, transaction?: TransactionLike): Promise<string> {
-    const driver = await this.app.make('queue').connection(connection)
+  push(connection: string, queue: string, payload: string, delay: number, job: Job | null, transaction?: TransactionLike): Promise<string> {
     // Built without spreads: this runs on every dispatch.
     const options: PushOptions = {}
     if (delay > 0) options.delay = delay
     if (transaction) options.transaction = transaction
+    const driver = this.app.make('queue').opened(connection)
+    // The common case: the connection is open and nobody listens for JobQueued, so the driver's promise is the dispatch's.
+    if (driver && !this.app.make('events').hasListeners(JobQueued)) return driver.pushRaw(payload, queue, options)
+    return this.pushAndAnnounce(connection, queue, payload, delay, job, options)
+  }
+
+  private async pushAndAnnounce(connection: string, queue: string, payload: string, delay: number, job: Job | null, options: PushOptions): Promise<string> {
+    const driver = await this.app.make('queue').connection(connection)
     const id = await driver.pushRaw(payload, queue, options)
     const events = this.app.make('events')
     // Decoding the payload for the event costs as much as a third of encoding it: only when someone listens.

@@ -22,6 +22,8 @@ const connectors: { [D in QueueDriverName]: Connector<D> } = {
  */
 export class QueueManager {
   private readonly connections = new Map<string, Promise<QueueDriver>>()
+  /** The connections whose driver is built, for opened(). */
+  private readonly openDrivers = new Map<string, QueueDriver>()
 
   constructor(
     protected readonly config: QueueConfig,
@@ -53,16 +55,31 @@ export class QueueManager {
   connection(name = this.defaultConnection): Promise<QueueDriver> {
     let connection = this.connections.get(name)
     if (!connection) {
-      connection = this.open(name, this.connectionConfig(name))
+      const opening = this.open(name, this.connectionConfig(name))
+      connection = opening
       this.connections.set(name, connection)
-      connection.catch(() => this.connections.delete(name))
+      connection.then(
+        (driver) => {
+          if (this.connections.get(name) === opening) this.openDrivers.set(name, driver)
+        },
+        () => this.connections.delete(name),
+      )
     }
     return connection
+  }
+
+  /**
+   * The driver of connection `name` once connection() has built it, else undefined: lets a dispatch skip
+   * a promise step. A manager that overrides connection() (the fake) has none here, so callers fall back.
+   */
+  opened(name: string): QueueDriver | undefined {
+    return this.openDrivers.get(name)
   }
 
   async close(): Promise<void> {
     const open = [...this.connections.values()]
     this.connections.clear()
+    this.openDrivers.clear()
     await Promise.all(open.map(async (pending) => (await pending.catch(() => undefined))?.close()))
   }
 
