@@ -41,8 +41,9 @@ async function withApp<T>(args: TaskArgs, use: () => Promise<T>): Promise<T> {
   const app = await benchApp(args.target)
   try {
     if (args.target.kind === 'sql') await migrate(app)
-    // Open the connection before the clock starts, as a running app would have it open.
-    await app.make('queue').connection(CONNECTION)
+    // Connected before the clock starts, as a running app is (and as BullMQ's waitUntilReady() is): the
+    // driver opens its sockets on first use, so size() is the cheapest call that makes them.
+    await (await app.make('queue').connection(CONNECTION)).size()
     return await use()
   } finally {
     await app.shutdown()
