@@ -18,6 +18,7 @@ const CR = 13
  * Splits the bytes a Redis connection receives into replies. Bulk strings are cut by their byte length
  * before decoding (UTF-8), so a job body with multi-byte characters or "\r\n" inside stays whole. A reply
  * split across reads waits, buffered, until the bytes it needs have arrived, then parses from its start.
+ * A fed chunk is only borrowed (the connection reads into one buffer it reuses): what waits is copied.
  */
 export class RespParser {
   private pending: Buffer[] = []
@@ -32,9 +33,12 @@ export class RespParser {
   feed(chunk: Buffer, onReply: (reply: RespReply) => boolean): void {
     let buf = chunk
     if (this.pendingBytes > 0) {
-      this.pending.push(chunk)
       this.pendingBytes += chunk.length
-      if (this.pendingBytes < this.neededBytes) return
+      if (this.pendingBytes < this.neededBytes) {
+        this.pending.push(Buffer.from(chunk))
+        return
+      }
+      this.pending.push(chunk)
       buf = Buffer.concat(this.pending, this.pendingBytes)
       this.pending = []
       this.pendingBytes = 0
@@ -44,7 +48,8 @@ export class RespParser {
       this.pos = start
       const reply = this.parse(buf)
       if (reply === INCOMPLETE) {
-        this.pending.push(start === 0 ? buf : buf.subarray(start))
+        // A copy (a concat of pending chunks is the parser's own already): the next read may overwrite the chunk.
+        this.pending.push(buf === chunk ? Buffer.from(buf.subarray(start)) : buf.subarray(start))
         this.pendingBytes = buf.length - start
         this.neededBytes = this.need - start
         return

@@ -102,6 +102,18 @@ describe.skipIf(!hasRedisServer())('Redis script pipe', () => {
     target.close()
   })
 
+  it('reads a reply longer than its read buffer (several reads into one reused buffer) intact', async () => {
+    const target = pipe()
+    expect(await target.opened).toBe(true)
+    const values = Array.from({ length: 6 }, (_, i) => `${i}:` + 'Zoë 🚀 line\r\n'.repeat(4000)) // ~60 KB each, ~360 KB in all
+    expect(await send(target, ['RPUSH', 'pipe-long', ...values])).toBe(6)
+    const [all, again] = await Promise.all([send(target, ['LRANGE', 'pipe-long', '0', '-1']), send(target, ['LRANGE', 'pipe-long', '0', '-1'])])
+    expect(all).toEqual(values)
+    expect(again).toEqual(values)
+    await raw.del('pipe-long')
+    target.close()
+  })
+
   it('refuses a command it cannot encode before writing anything, so the next command still gets its own reply', async () => {
     const target = pipe()
     expect(await target.opened).toBe(true)

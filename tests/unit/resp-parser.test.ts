@@ -35,6 +35,20 @@ describe('RespParser', () => {
     expect(parseAll([...bytes].map((byte) => Buffer.from([byte])))).toEqual(expected)
   })
 
+  it('keeps what it buffers intact when the caller reuses the read buffer (as the script pipe does)', () => {
+    for (const size of [1, 3, 7, 16]) {
+      const parser = new RespParser()
+      const replies: RespReply[] = []
+      const shared = Buffer.alloc(size)
+      for (let at = 0; at < bytes.length; at += size) {
+        const n = bytes.copy(shared, 0, at, at + size)
+        parser.feed(shared.subarray(0, n), (value) => replies.push(value) > 0)
+        shared.fill(0x21) // the next read overwrites the buffer
+      }
+      expect(replies, `reads of ${size} bytes`).toEqual(expected)
+    }
+  })
+
   it('stops handing out replies when the consumer says so', () => {
     const parser = new RespParser()
     const seen: RespReply[] = []
