@@ -53,19 +53,18 @@ export class QueueManager {
   }
 
   connection(name = this.defaultConnection): Promise<QueueDriver> {
-    let connection = this.connections.get(name)
-    if (!connection) {
-      const opening = this.open(name, this.connectionConfig(name))
-      connection = opening
-      this.connections.set(name, connection)
-      connection.then(
-        (driver) => {
-          if (this.connections.get(name) === opening) this.openDrivers.set(name, driver)
-        },
-        () => this.connections.delete(name),
-      )
-    }
-    return connection
+    const open = this.connections.get(name)
+    if (open) return open
+    const opening = this.open(name, this.connectionConfig(name))
+    this.connections.set(name, opening)
+    opening.then(
+      (driver) => {
+        // Not when close() ran meanwhile: that connection is no longer this manager's.
+        if (this.connections.get(name) === opening) this.openDrivers.set(name, driver)
+      },
+      () => this.connections.delete(name),
+    )
+    return opening
   }
 
   /**

@@ -74,9 +74,16 @@ export class RespPipe {
   readonly opened: Promise<boolean>
 
   constructor(options: RespPipeOptions) {
-    // Replies are read into one buffer the pipe reuses, handed to the parser without the stream's
-    // per-read allocation and 'data' event (a dispatch awaited alone spends ~80 us, most of it waiting).
-    const onread = { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: (bytes: number, buffer: Uint8Array) => this.read(buffer as Buffer, bytes) }
+    // Replies are read into one buffer the pipe reuses and go straight to the parser: no allocation per
+    // read, no readable stream or 'data' event on every round trip (the parser copies what it keeps).
+    const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES)
+    const onread = {
+      buffer,
+      callback: (bytes: number) => {
+        this.read(buffer.subarray(0, bytes))
+        return true // keep reading (false pauses the socket)
+      },
+    }
     this.socket = options.path ? net.connect({ path: options.path, onread }) : net.connect({ port: options.port ?? 6379, host: options.host ?? '127.0.0.1', onread })
     this.socket.setNoDelay(true)
     // As ioredis's connection does: a silently dead peer is noticed on an idle connection too.
@@ -150,11 +157,10 @@ export class RespPipe {
     }
   }
 
-  /** The `bytes` just read into `buffer`; true, so the socket keeps reading. */
-  private read(buffer: Buffer, bytes: number): true {
-    if (this.state === 'closed') return true
+  private read(chunk: Buffer): void {
+    if (this.state === 'closed') return
     try {
-      this.parser.feed(buffer.subarray(0, bytes), (reply) => {
+      this.parser.feed(chunk, (reply) => {
         const waiter = this.waiters.shift()
         if (!waiter) this.fail('a reply nobody waited for')
         else waiter.done(reply)
@@ -163,12 +169,11 @@ export class RespPipe {
     } catch (error) {
       if (!(error instanceof RespProtocolError)) throw error
       this.fail(error.message)
-      return true
+      return
     }
-    if (this.waiters.length > 0 || this.closed) return true
+    if (this.waiters.length > 0 || this.closed) return
     this.socket.unref()
     if (this.state === 'closing') this.fail('closed by the application')
-    return true
   }
 
   private checkDeadline(): void {

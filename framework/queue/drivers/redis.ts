@@ -66,7 +66,7 @@ export class RedisQueue implements QueueDriver {
     this.waiter = new BlockingWaiter(() => redis.duplicate(config.connection, { maxRetriesPerRequest: null, commandTimeout: undefined }))
   }
 
-  /** Not async: a dispatch awaited on its own spends most of its own time in promise steps like that one's. */
+  /** Not async: every promise step adds to a dispatch awaited on its own (see Dispatcher.dispatchToQueue). */
   pushRaw(payload: string, queue?: string, options: PushOptions = {}): Promise<string> {
     return this.guard(this.pushes.add({ keys: this.keys(queue), bodies: [payload], delayMs: (options.delay ?? 0) * 1000 }), firstId)
   }
