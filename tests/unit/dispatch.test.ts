@@ -21,7 +21,9 @@ interface Stored {
 const stored: Stored[] = []
 
 function memoryDriver(connection: string): QueueDriver {
+  let closed = false
   const push = (payload: string, queue?: string, options?: PushOptions) => {
+    if (closed) throw new Error(`connection ${connection} is closed`)
     const id = `${connection}-${stored.length + 1}`
     stored.push({ id, connection, queue, payload, options })
     return id
@@ -33,7 +35,9 @@ function memoryDriver(connection: string): QueueDriver {
     pop: async () => [],
     size: async (queue) => stored.filter((s) => s.connection === connection && s.queue === queue).length,
     clear: async () => 0,
-    close: async () => undefined,
+    close: async () => {
+      closed = true
+    },
   }
 }
 
@@ -137,6 +141,13 @@ describe('dispatching a QueuedJob', () => {
     expect(pushed).toMatchObject({ connection: 'main', queue: 'default' })
     expect(pushed.decoded).toMatchObject({ job: 'SendWelcomeMail', data: { userId: 7, email: 'a@example.com' } })
     expect(ran).toEqual([])
+  })
+
+  it('opens the connection again after the queue manager closed it, instead of pushing to the closed one', async () => {
+    await SendWelcomeMail.dispatch(1, 'before@example.com')
+    await app.make('queue').close()
+    const id = await SendWelcomeMail.dispatch(2, 'after@example.com')
+    expect(last()).toMatchObject({ id, connection: 'main', decoded: { data: { email: 'after@example.com' } } })
   })
 
   it('honours onConnection, onQueue and delay (seconds or Date)', async () => {
