@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Bus } from '../../framework/bus/bus-facade.ts'
+import { JobProcessed } from '../../framework/queue/events.ts'
 import { QueuedJob } from '../../framework/queue/job.ts'
 import { availableEngines } from '../support/services.ts'
 import { busTargets, busTestApp, type BusTestApp } from './bus-support.ts'
@@ -61,13 +62,22 @@ class WhereAmI extends QueuedJob {
   }
 }
 
+/** Runs until the test opens its gate: the job is in flight while the worker looks at the queue again. */
+class Gated extends QueuedJob {
+  static gate: Promise<void> = Promise.resolve()
+  handle() {
+    log.push('gated')
+    return Gated.gate
+  }
+}
+
 const targets = await busTargets(await availableEngines())
 
 describe.each(targets)('chains on %s', (target) => {
   let t: BusTestApp
 
   beforeAll(async () => {
-    t = await busTestApp(target, [Step, Breaks, ChainFailed, Extends, WhereAmI])
+    t = await busTestApp(target, [Step, Breaks, ChainFailed, Extends, WhereAmI, Gated])
   }, 60_000)
 
   afterAll(async () => {
@@ -141,6 +151,40 @@ describe.each(targets)('chains on %s', (target) => {
     expect(log).toEqual([])
     const [failed] = await t.db('failed_jobs').select('exception')
     expect(String(failed?.exception)).toContain('E_INVALID_SIGNATURE')
+  })
+
+  it('--stop-when-empty runs the next link stored by an ack that finished while a claim that found nothing was out', async () => {
+    // The race behind a flaky 2-worker batch run: the claim is answered "empty" (its read predates the
+    // ack), the ack then stores the next link and frees the last slot, and the worker, seeing no job
+    // started and none in flight, took the queue for empty and stopped with the link unrun.
+    let openGate = () => undefined as void
+    Gated.gate = new Promise<void>((resolve) => (openGate = resolve))
+    await Bus.chain([new Gated(), new Step('next')]).dispatch()
+    let off = () => undefined as void
+    const processed = new Promise<void>((resolve) => (off = t.app.make('events').listen(JobProcessed, () => resolve())))
+    const driver = await t.app.make('queue').connection(t.connection)
+    const pop = driver.pop.bind(driver)
+    let claims = 0
+    driver.pop = async (queue, max) => {
+      const jobs = await pop(queue, max)
+      if (++claims !== 2) return jobs
+      expect(jobs).toEqual([])
+      openGate()
+      // Answer only once the gated job is acknowledged (the next link stored) and its slot is free.
+      await processed
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve))
+      expect(await t.size()).toBe(1)
+      return jobs
+    }
+    try {
+      await t.drain(['default'], 2)
+    } finally {
+      delete (driver as Partial<typeof driver>).pop
+      off()
+    }
+    expect(claims).toBeGreaterThanOrEqual(2)
+    expect(log).toEqual(['gated', 'next'])
+    expect(await t.size()).toBe(0)
   })
 
   it('refuses an empty chain and a class instead of an instance', async () => {

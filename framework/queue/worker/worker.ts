@@ -108,9 +108,13 @@ export class Worker {
   private async loop(driver: QueueDriver, queues: string[]): Promise<void> {
     await this.app.make('events').dispatch(new Looping(this.connectionName, queues.join(',')))
     const free = this.freeSlots()
+    const finishedBefore = this.jobsProcessed
     const started = free > 0 ? await this.startNextJobs(driver, queues, free) : 0
     this.loops++
-    this.queuesEmpty = started === 0 && this.inFlight.size === 0 && !this.popFailed && !this.prefetched?.length
+    // A job that finished while the claim was out may have queued follow-ups (a chain's next link, batch
+    // callbacks) after the claim read the queue: "empty" holds only if none did.
+    const finishedMeanwhile = this.jobsProcessed !== finishedBefore
+    this.queuesEmpty = started === 0 && this.inFlight.size === 0 && !finishedMeanwhile && !this.popFailed && !this.prefetched?.length
     if (await this.stopIfNecessary()) return
     if (this.freeSlots() === 0) await this.waitForSlot()
     else if (started < free) await this.waitForJobs(driver, queues)
