@@ -1,6 +1,7 @@
 import type { Application } from '../foundation/application.ts'
 import type { QueueConfig, QueueConnectionConfig, QueueDriverName } from './config.ts'
 import type { QueueDriver } from './contracts.ts'
+import { configEntry, NamedInstances } from '../support/named-instances.ts'
 import { UnknownQueueConnectionError, UnknownQueueDriverError } from './errors.ts'
 
 type Connector<D extends QueueDriverName> = (name: string, config: Extract<QueueConnectionConfig, { driver: D }>, app: Application) => Promise<QueueDriver> | QueueDriver
@@ -21,9 +22,9 @@ const connectors: { [D in QueueDriverName]: Connector<D> } = {
  * like Laravel's QueueManager. Closing the manager closes every connection it opened.
  */
 export class QueueManager {
-  private readonly connections = new Map<string, Promise<QueueDriver>>()
-  /** The connections whose driver is built, for opened(). */
-  private readonly openDrivers = new Map<string, QueueDriver>()
+  private readonly connections = new NamedInstances<Promise<QueueDriver>>((name) => this.opening(name))
+  /** Each built driver by the promise that built it: opened() answers without awaiting. */
+  private readonly built = new WeakMap<Promise<QueueDriver>, QueueDriver>()
 
   constructor(
     protected readonly config: QueueConfig,
@@ -41,7 +42,7 @@ export class QueueManager {
 
   /** The config of a connection; throws E_UNKNOWN_QUEUE_CONNECTION listing the configured ones. */
   connectionConfig(name = this.defaultConnection): QueueConnectionConfig {
-    const config = Object.hasOwn(this.config.connections, name) ? this.config.connections[name] : undefined
+    const config = configEntry(this.config.connections, name)
     if (!config) throw new UnknownQueueConnectionError(name, this.connectionNames())
     return config
   }
@@ -53,18 +54,7 @@ export class QueueManager {
   }
 
   connection(name = this.defaultConnection): Promise<QueueDriver> {
-    const open = this.connections.get(name)
-    if (open) return open
-    const opening = this.open(name, this.connectionConfig(name))
-    this.connections.set(name, opening)
-    opening.then(
-      (driver) => {
-        // Not when close() ran meanwhile: that connection is no longer this manager's.
-        if (this.connections.get(name) === opening) this.openDrivers.set(name, driver)
-      },
-      () => this.connections.delete(name),
-    )
-    return opening
+    return this.connections.get(name)
   }
 
   /**
@@ -72,14 +62,19 @@ export class QueueManager {
    * a promise step. A manager that overrides connection() (the fake) has none here, so callers fall back.
    */
   opened(name: string): QueueDriver | undefined {
-    return this.openDrivers.get(name)
+    const opening = this.connections.peek(name)
+    return opening && this.built.get(opening)
   }
 
   async close(): Promise<void> {
-    const open = [...this.connections.values()]
-    this.connections.clear()
-    this.openDrivers.clear()
-    await Promise.all(open.map(async (pending) => (await pending.catch(() => undefined))?.close()))
+    await Promise.all(this.connections.drain().map(async (pending) => (await pending.catch(() => undefined))?.close()))
+  }
+
+  private opening(name: string): Promise<QueueDriver> {
+    const opening = this.open(name, this.connectionConfig(name))
+    // A failed open is reported to whoever awaits connection(); NamedInstances forgets it.
+    opening.then((driver) => this.built.set(opening, driver), () => undefined)
+    return opening
   }
 
   protected async open(name: string, config: QueueConnectionConfig): Promise<QueueDriver> {

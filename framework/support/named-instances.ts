@@ -23,6 +23,11 @@ export class NamedInstances<T> {
     return instance
   }
 
+  /** What `name` has built so far, without building it. */
+  peek(name: string): T | undefined {
+    return this.built.get(name)
+  }
+
   forget(name: string): void {
     this.built.delete(name)
   }
