@@ -5,8 +5,7 @@
 import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RedisQueue } from '../../framework/queue/drivers/redis.ts'
-import { probeService } from '../support/services.ts'
-import { SERVICES } from '../support/services.ts'
+import { probeService, SERVICES } from '../support/services.ts'
 import { makeRedisApp, openScriptPipe, sleep, type RedisTestApp } from './redis-support.ts'
 
 const redisUp = await probeService('redis')
