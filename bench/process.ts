@@ -26,10 +26,15 @@ export class ChildTaskError extends Error {
   }
 }
 
-/** Starts `task` in a child process with `args`; it is killed if it outlives `timeoutMs`. */
-export function startChild(task: TaskName, args: TaskArgs, timeoutMs = 300_000): ChildHandle {
+/**
+ * Starts `task` in a child process with `args`; it is killed if it outlives `timeoutMs`. `cpu` pins it
+ * to that CPU (Linux `taskset`), for the placement suite.
+ */
+export function startChild(task: TaskName, args: TaskArgs, timeoutMs = 300_000, cpu?: number): ChildHandle {
   const options = task.startsWith('kiln.') ? craftNodeOptions : []
-  const child = spawn(process.execPath, [...options, '--import', loader, entry, task], {
+  const node = [process.execPath, ...options, '--import', loader, entry, task]
+  const [command, ...commandArgs] = cpu === undefined ? node : ['taskset', '-c', String(cpu), ...node]
+  const child = spawn(command as string, commandArgs, {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, KILN_BENCH_ARGS: JSON.stringify(args) },
   })
@@ -63,9 +68,9 @@ export function startChild(task: TaskName, args: TaskArgs, timeoutMs = 300_000):
   return { ready, result, kill: () => child.kill('SIGKILL') }
 }
 
-/** Runs `task` to completion in a child process and returns its result. */
-export function runChild(task: TaskName, args: TaskArgs, timeoutMs?: number): Promise<TaskResult> {
-  return startChild(task, args, timeoutMs).result
+/** Runs `task` to completion in a child process (pinned to `cpu` if given) and returns its result. */
+export function runChild(task: TaskName, args: TaskArgs, timeoutMs?: number, cpu?: number): Promise<TaskResult> {
+  return startChild(task, args, timeoutMs, cpu).result
 }
 
 /** The options after `node` on a script's `#!/usr/bin/env -S node ...` line; none for a plain `#!/usr/bin/env node`. */

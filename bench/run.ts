@@ -2,7 +2,9 @@
  * `npm run bench`: measures Kiln and its peers side by side on the same servers, in one run, and prints
  * Kiln/peer ratios with absolute medians; writes the full result (every sample) to bench/results/.
  *
- *   npm run bench -- [--suite=database|redis|http|all] [--jobs=N] [--repeat=R] [--rss] [--quick]
+ *   npm run bench -- [--suite=database|redis|http|all|redis-placement] [--jobs=N] [--repeat=R] [--rss] [--quick]
+ *
+ * `all` runs the three suites the issues set targets for; redis-placement is a diagnostic run on request.
  *
  * Benchmarks, not tests: nothing here runs under vitest, and no test asserts on a timing.
  */
@@ -15,14 +17,16 @@ import { Recorder } from './recorder.ts'
 import type { SuiteOptions } from './scenarios.ts'
 import { databaseSuite } from './suites/database.ts'
 import { redisSuite } from './suites/redis.ts'
+import { redisPlacementSuite } from './suites/redis-placement.ts'
 import { httpSuite } from './http-orders.ts'
 
-type SuiteName = 'database' | 'redis' | 'http'
+type SuiteName = 'database' | 'redis' | 'http' | 'redis-placement'
 
 const defaults: Record<SuiteName, { jobs: number }> = {
   // Keeps the database suite near three minutes on a 2-core machine at the issue's rates.
   database: { jobs: 4_000 },
   redis: { jobs: 20_000 },
+  'redis-placement': { jobs: 20_000 },
   // Unused: the HTTP suite runs for a fixed time (bench/http-orders.ts).
   http: { jobs: 0 },
 }
@@ -57,8 +61,7 @@ for (const suite of suites) {
     spacingMs: 15,
     rss: values.rss ? (values.quick ? { from: 2_000, to: 10_000 } : { from: 20_000, to: 100_000 }) : null,
   }
-  const sections: Section[] =
-    suite === 'database' ? await databaseSuite(options, recorder) : suite === 'redis' ? await redisSuite(options, recorder) : await httpSuite({ repeat, quick: values.quick }, recorder)
+  const sections = await runSuite(suite, options)
   for (const section of sections) {
     const rows = evaluate(section, recorder.samples)
     output.push({ title: section.title, rows, notes: section.notes })
@@ -74,10 +77,23 @@ const file = join(resultsDir, `bench-${env.date.replace(/[:.]/g, '-')}.json`)
 writeFileSync(file, `${JSON.stringify({ environment: env, settings: { suites, repeat, jobs: jobsOverride ?? null, rss: values.rss, quick: values.quick }, sections: output, failures: recorder.failures }, null, 2)}\n`)
 console.log(`\nresults: ${file}`)
 
+function runSuite(suite: SuiteName, options: SuiteOptions): Promise<Section[]> {
+  switch (suite) {
+    case 'database':
+      return databaseSuite(options, recorder)
+    case 'redis':
+      return redisSuite(options, recorder)
+    case 'redis-placement':
+      return redisPlacementSuite(options, recorder)
+    case 'http':
+      return httpSuite({ repeat, quick: values.quick }, recorder)
+  }
+}
+
 function suiteNames(value: string | undefined): SuiteName[] {
   if (value === 'all' || value === undefined) return ['database', 'redis', 'http']
-  if (value === 'database' || value === 'redis' || value === 'http') return [value]
-  console.error(`--suite must be database, redis, http or all (got "${value}")`)
+  if (value === 'database' || value === 'redis' || value === 'http' || value === 'redis-placement') return [value]
+  console.error(`--suite must be database, redis, http, all or redis-placement (got "${value}")`)
   process.exit(1)
 }
 
