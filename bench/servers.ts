@@ -1,16 +1,13 @@
 /**
  * Fresh places to measure in: a database of its own per scenario (PostgreSQL, MariaDB), a temporary
- * SQLite file, or a key prefix of its own on the shared Redis server. Each is removed afterwards. And,
- * for the placement suite, a redis-server of its own pinned to one CPU.
+ * SQLite file, or a key prefix of its own on the shared Redis server. Each is removed afterwards.
  */
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Target } from './protocol.ts'
-import { sleep } from './stats.ts'
 
 export type SqlEngine = 'pgsql' | 'mysql' | 'sqlite'
 
@@ -28,10 +25,6 @@ export interface Scratch {
 /** True when something listens on the server's port. */
 export function reachable(server: 'pgsql' | 'mysql' | 'redis', timeoutMs = 1500): Promise<boolean> {
   const { host, port } = servers[server]
-  return listening(host, port, timeoutMs)
-}
-
-function listening(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port })
     const done = (ok: boolean) => {
@@ -41,43 +34,6 @@ function listening(host: string, port: number, timeoutMs: number): Promise<boole
     socket.setTimeout(timeoutMs, () => done(false))
     socket.once('connect', () => done(true))
     socket.once('error', () => done(false))
-  })
-}
-
-export interface PinnedRedis {
-  port: number
-  stop(): void
-}
-
-/**
- * A redis-server of the bench's own on a free port, pinned to `cpu` (Linux `taskset`), persisting
- * nothing: the placement suite decides which CPU the server and each producer run on, which it cannot
- * do to the shared server without changing a system service.
- */
-export async function pinnedRedis(cpu: number): Promise<PinnedRedis> {
-  const port = await freePort()
-  const args = ['-c', String(cpu), 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
-  const child = spawn('taskset', args, { stdio: 'ignore' })
-  let exited: string | null = null
-  child.once('exit', (code, signal) => (exited = `exited (${signal ?? code})`))
-  child.once('error', (error) => (exited = error.message))
-  const stop = () => void child.kill('SIGKILL')
-  for (const deadline = Date.now() + 10_000; !exited && Date.now() < deadline; ) {
-    if (await listening('127.0.0.1', port, 200)) return { port, stop }
-    await sleep(50)
-  }
-  stop()
-  throw new Error(`taskset -c ${cpu} redis-server --port ${port}: ${exited ?? 'not listening after 10 s'}`)
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
   })
 }
 

@@ -2,6 +2,7 @@
  * Servers of the soak's (or a test's) own, for outage scenarios: a redis-server (AOF on), a PostgreSQL
  * cluster and a MariaDB instance, each in a temp dir on a free port, that can be stopped, started and
  * restarted at will. The shared servers on the standard ports are never touched: other suites use them.
+ * The bench's placement suite starts one too, pinned to a CPU.
  *
  * Measured on the 2-core dev VM under load: Redis starts in 0.03-0.2 s; PostgreSQL initdb 3.5-5 s, start
  * 0.2-1 s; MariaDB install-db 2.7-5.7 s, start 0.3-1.2 s (each start is timed again in `timings`).
@@ -55,12 +56,19 @@ export function missingServerBinary(kind: PrivateServerKind): string | null {
   return onPath('mariadbd', ['/usr/sbin']) && onPath('mariadb-install-db') ? null : 'mariadbd / mariadb-install-db'
 }
 
+export interface PrivateServerOptions {
+  /** Pins the server to this CPU (Linux `taskset`): the bench's placement suite decides where it runs. */
+  cpu?: number
+  /** Redis only: the append-only file (default on, so data survives a restart); off for measurements, as on the shared server. */
+  appendonly?: boolean
+}
+
 /** Creates (initdb / install-db) and starts a private server, waiting until it answers. */
-export async function startPrivateServer(kind: PrivateServerKind): Promise<PrivateServer> {
+export async function startPrivateServer(kind: PrivateServerKind, options: PrivateServerOptions = {}): Promise<PrivateServer> {
   const missing = missingServerBinary(kind)
   if (missing) throw new Error(`Cannot start a private ${kind} server: ${missing} not found.`)
   hookExit()
-  const server = new ManagedServer(kind, await freePort(), mkdtempSync(join(tmpdir(), `kiln-private-${kind}-`)))
+  const server = new ManagedServer(kind, await freePort(), mkdtempSync(join(tmpdir(), `kiln-private-${kind}-`)), options)
   live.add(server)
   try {
     await server.init()
@@ -103,6 +111,7 @@ class ManagedServer implements PrivateServer {
     readonly kind: PrivateServerKind,
     readonly port: number,
     readonly dir: string,
+    private readonly options: PrivateServerOptions = {},
   ) {
     this.database = kind === 'redis' ? '' : DATABASE
   }
@@ -140,7 +149,10 @@ class ManagedServer implements PrivateServer {
     if (this.destroyed) throw new Error(`The private ${this.kind} server was destroyed.`)
     if (this.running) return
     const began = Date.now()
-    const [command, args, options] = this.command()
+    const [server, serverArgs, options] = this.command()
+    // taskset execs the server: the child is the server itself, stopped and killed as one.
+    const cpu = this.options.cpu
+    const [command, args] = cpu === undefined ? [server, serverArgs] : ['taskset', ['-c', String(cpu), server, ...serverArgs]]
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options })
     this.child = child
     this.output = ''
@@ -213,7 +225,7 @@ class ManagedServer implements PrivateServer {
 
   private command(): [string, string[], { uid?: number; gid?: number }] {
     if (this.kind === 'redis') {
-      return ['redis-server', ['--port', String(this.port), '--bind', HOST, '--save', '', '--appendonly', 'yes', '--dir', this.dir], {}]
+      return ['redis-server', ['--port', String(this.port), '--bind', HOST, '--save', '', '--appendonly', this.options.appendonly === false ? 'no' : 'yes', '--dir', this.dir], {}]
     }
     if (this.kind === 'pgsql') {
       const socketDir = join(this.dir, 'sock')

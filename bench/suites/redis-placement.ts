@@ -7,13 +7,13 @@
  * own cost per dispatch; the second is the placement the redis suite mostly gets, where that wake-up
  * cost compresses the ratio. Diagnostic rows: the issue's target is the redis suite's.
  */
-import { availableParallelism } from 'node:os'
 import { spawnSync } from 'node:child_process'
+import { availableParallelism } from 'node:os'
+import { missingServerBinary, startPrivateServer } from '../../soak/private-servers.ts'
 import { runChild } from '../process.ts'
 import type { Recorder } from '../recorder.ts'
 import type { Section } from '../report.ts'
 import type { SuiteOptions } from '../scenarios.ts'
-import { pinnedRedis } from '../servers.ts'
 import type { TaskName } from '../tasks.ts'
 
 const SERVER_CPU = 0
@@ -29,7 +29,8 @@ const systems: { key: string; enqueue: TaskName }[] = [
 export async function redisPlacementSuite(options: SuiteOptions, recorder: Recorder): Promise<Section[]> {
   const missing = unavailable()
   if (missing) return [{ title: `Redis placement: SKIPPED (${missing})`, rows: [], notes: [] }]
-  const server = await pinnedRedis(SERVER_CPU)
+  // A server of the bench's own: pinning the shared one would change a system service. No AOF, as on the shared one.
+  const server = await startPrivateServer('redis', { cpu: SERVER_CPU, appendonly: false })
   try {
     for (let r = 0; r < options.repeat; r++) {
       process.stderr.write(`Redis placement, repeat ${r + 1}/${options.repeat}\n`)
@@ -37,7 +38,7 @@ export async function redisPlacementSuite(options: SuiteOptions, recorder: Recor
       for (const placement of placements) {
         for (const system of order) {
           await recorder.attempt(`placement ${placement.key} ${system.key} enqueue`, async () => {
-            const target = { kind: 'redis' as const, host: '127.0.0.1', port: server.port, prefix: `placement_${r}_${placement.key}_${system.key}` }
+            const target = { kind: 'redis' as const, host: server.host, port: server.port, prefix: `placement_${r}_${placement.key}_${system.key}` }
             const produced = await runChild(system.enqueue, { target, jobs: options.jobs }, undefined, placement.cpu)
             recorder.log(`${system.key} enqueue one at a time, ${placement.label}`, produced)
             recorder.add(`placement.${placement.key}.${system.key}`, produced.rate)
@@ -46,7 +47,7 @@ export async function redisPlacementSuite(options: SuiteOptions, recorder: Recor
       }
     }
   } finally {
-    server.stop()
+    await server.destroy()
   }
   return [
     {
@@ -68,8 +69,7 @@ export async function redisPlacementSuite(options: SuiteOptions, recorder: Recor
 /** Why the suite cannot run here, or null: it needs two CPUs, taskset and redis-server. */
 function unavailable(): string | null {
   if (availableParallelism() < 2) return 'needs two CPUs'
-  for (const [command, flag] of [['taskset', '--version'], ['redis-server', '--version']] as const) {
-    if (spawnSync(command, [flag]).status !== 0) return `${command} not found`
-  }
-  return null
+  if (spawnSync('taskset', ['--version']).status !== 0) return 'taskset not found'
+  const missing = missingServerBinary('redis')
+  return missing && `${missing} not found`
 }
